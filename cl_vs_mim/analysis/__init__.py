@@ -1,0 +1,2 @@
+"Analyses as pure functions of captured tensors: one module per family (exported from nbs/1x_*), re-exported here."
+from .attention import *  # noqa: F401,F403
