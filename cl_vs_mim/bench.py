@@ -4,7 +4,7 @@
 
 # %% ../nbs/22_bench.ipynb #00db49f3
 from __future__ import annotations
-import json, math, os, platform, resource, statistics, subprocess, sys, time
+import json, math, os, platform, resource, subprocess, sys, time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ from .core import CLVsMimError, atomic_write_text
 import timm
 
 # %% auto #0
-__all__ = ['VARIANTS', 'TARGETS', 'naive_attention_metrics', 'measure_variant', 'run_bench']
+__all__ = ['VARIANTS', 'TARGETS', 'naive_attention_metrics', 'make_variant', 'time_variants', 'measure_memory', 'run_bench']
 
 # %% ../nbs/22_bench.ipynb #23d56656
 def _naive_distance_matrix(side: int, patch_size: int) -> np.ndarray:
@@ -48,24 +48,17 @@ def naive_attention_metrics(attns, patch_size: int) -> tuple[list, list]:
 # %% ../nbs/22_bench.ipynb #3861f8ee
 VARIANTS = ("plain", "stream", "naive")
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"): return int(line.split()[1]) / 1024
-    return float("nan")
+def _setup(arch: str, images: int):
+    from cl_vs_mim.reproduce import load_model
+    torch.manual_seed(0)
+    model = load_model(arch)
+    return model, torch.randn(images, *model.pretrained_cfg["input_size"])
 
-def measure_variant(variant: str, images: int = 32, repeats: int = 3, arch: str = "vit_base_patch16_224",
-                    emit: bool = True) -> dict:
-    "Time `variant` (median of `repeats` after one warm-up) and report this process's peak RSS; prints JSON."
+def make_variant(variant: str, model, x, result: dict):
+    "The function that runs `variant` once on `model` and `x`, recording metrics (if any) in `result`."
     from cl_vs_mim.capture import Capture, CAPTURE_KINDS, vit_info
     from cl_vs_mim.analysis.attention import AttentionStats
-    if variant not in VARIANTS: raise CLVsMimError(f"unknown bench variant '{variant}': choose from {VARIANTS}")
-    torch.manual_seed(0)
-    from cl_vs_mim.reproduce import load_model
-    model = load_model(arch)
     info = vit_info(model)
-    x = torch.randn(images, *model.pretrained_cfg["input_size"])
-    result = {}
     def plain():
         model.forward_features(x)
     def stream():
@@ -73,61 +66,84 @@ def measure_variant(variant: str, images: int = 32, repeats: int = 3, arch: str 
         with Capture(model, on_block=lambda rec: stats[rec.block].update(rec.attn)):
             model.forward_features(x)
         res = [s.compute() for s in stats]
-        result.update(distance=[r["distance"].tolist() for r in res], nmi=[r["nmi"].tolist() for r in res])
+        result[variant] = dict(distance=[r["distance"].tolist() for r in res], nmi=[r["nmi"].tolist() for r in res])
     def naive():
         with Capture(model, what=CAPTURE_KINDS, embedding=True) as cap:
             model.forward_features(x)
         dist, nmi = naive_attention_metrics([r.attn for r in cap.records], info.patch_size)
-        result.update(distance=[d.tolist() for d in dist], nmi=[v.tolist() for v in nmi])
-    run = {"plain": plain, "stream": stream, "naive": naive}[variant]
-    base = _rss_mb()
-    times = []
+        result[variant] = dict(distance=[d.tolist() for d in dist], nmi=[v.tolist() for v in nmi])
+    if variant not in VARIANTS: raise CLVsMimError(f"unknown bench variant '{variant}': choose from {VARIANTS}")
+    return {"plain": plain, "stream": stream, "naive": naive}[variant]
+
+# %% ../nbs/22_bench.ipynb #e991aabf
+def time_variants(images: int = 32, rounds: int = 3, arch: str = "vit_base_patch16_224") -> dict:
+    "Seconds per run of every variant: one warm-up each, then `rounds` interleaved rounds; plus their metrics."
+    model, x = _setup(arch, images)
+    result = {}
+    fns = {v: make_variant(v, model, x, result) for v in VARIANTS}
+    times = {v: [] for v in VARIANTS}
     with torch.no_grad():
-        for i in range(repeats + 1):
-            t0 = time.perf_counter(); run(); dt = time.perf_counter() - t0
-            if i: times.append(dt)
+        for f in fns.values(): f()
+        for _ in range(rounds):
+            for v, f in fns.items():
+                t0 = time.perf_counter(); f(); times[v].append(time.perf_counter() - t0)
+    return {"times": times, "metrics": result}
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"): return int(line.split()[1]) / 1024
+    return float("nan")
+
+def measure_memory(variant: str, images: int = 32, arch: str = "vit_base_patch16_224", emit: bool = True) -> dict:
+    "Run `variant` twice in this process and report its peak RSS (meaningful in a fresh process); prints JSON."
+    model, x = _setup(arch, images)
+    run = make_variant(variant, model, x, {})
+    base = _rss_mb()
+    with torch.no_grad():
+        for _ in range(2): run()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out = dict(variant=variant, arch=arch, images=images, seconds=statistics.median(times), times=times,
-               peak_rss_mb=peak, base_rss_mb=base, peak_extra_mb=peak - base, **result)
+    out = dict(variant=variant, peak_rss_mb=peak, base_rss_mb=base, peak_extra_mb=peak - base)
     if emit: print(json.dumps(out))
     return out
 
-# %% ../nbs/22_bench.ipynb #11b5a238
+# %% ../nbs/22_bench.ipynb #ed323af4
 TARGETS = {"stream/plain time": ("<=", 1.15), "stream/plain peak memory": ("<=", 1.3), "naive/stream time": (">=", 2.0)}
 
-def run_bench(out="reports/bench", images: int = 32, repeats: int = 3, arch: str = "vit_base_patch16_224") -> dict:
-    "Run the three variants in fresh processes, write JSON + Markdown with the ratios under `out`."
-    from cl_vs_mim.core import atomic_write_text
-    res = {}
-    for v in VARIANTS:
-        code = (f"from cl_vs_mim.bench import measure_variant; "
-                f"measure_variant({v!r}, {images}, {repeats}, {arch!r})")
-        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-        if p.returncode: raise RuntimeError(f"bench variant {v} failed:\n{p.stderr[-2000:]}")
-        res[v] = json.loads(p.stdout.strip().splitlines()[-1])
-        print(f"{v}: {res[v]['seconds']:.2f} s, peak RSS {res[v]['peak_rss_mb']:.0f} MB", file=sys.stderr)
-    a, b, c = (res[v] for v in VARIANTS)
-    ratios = {"stream/plain time": b["seconds"] / a["seconds"],
-              "stream/plain peak memory": b["peak_rss_mb"] / a["peak_rss_mb"],
-              "stream/plain peak memory above baseline": b["peak_extra_mb"] / a["peak_extra_mb"],
-              "naive/plain time": c["seconds"] / a["seconds"],
-              "naive/stream time": c["seconds"] / b["seconds"],
-              "naive-plain extra memory (MB)": c["peak_rss_mb"] - a["peak_rss_mb"]}
-    agree = {"max |distance stream - naive| (px)": float(np.abs(np.array(b["distance"]) - np.array(c["distance"])).max()),
-             "max |NMI stream - naive|": float(np.abs(np.array(b["nmi"]) - np.array(c["nmi"])).max())}
+def _in_fresh_process(call: str) -> dict:
+    p = subprocess.run([sys.executable, "-c", f"from cl_vs_mim.bench import *; {call}"], capture_output=True, text=True)
+    if p.returncode: raise RuntimeError(f"bench step `{call}` failed:\n{p.stderr[-2000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+def run_bench(out="reports/bench", images: int = 32, rounds: int = 3, arch: str = "vit_base_patch16_224") -> dict:
+    "Time the variants (interleaved, one process), measure each one's peak memory (fresh processes); write JSON + Markdown."
+    timing = _in_fresh_process(f"import json; print(json.dumps(time_variants({images}, {rounds}, {arch!r})))")
+    memory = {v: _in_fresh_process(f"measure_memory({v!r}, {images}, {arch!r})") for v in VARIANTS}
+    secs = {v: min(ts) for v, ts in timing["times"].items()}
+    for v in VARIANTS: print(f"{v}: {secs[v]:.2f} s, peak RSS {memory[v]['peak_rss_mb']:.0f} MB", file=sys.stderr)
+    a, b, c = VARIANTS
+    ratios = {"stream/plain time": secs[b] / secs[a],
+              "stream/plain peak memory": memory[b]["peak_rss_mb"] / memory[a]["peak_rss_mb"],
+              "stream/plain peak memory above baseline": memory[b]["peak_extra_mb"] / memory[a]["peak_extra_mb"],
+              "naive/plain time": secs[c] / secs[a],
+              "naive/stream time": secs[c] / secs[b],
+              "naive-plain extra memory (MB)": memory[c]["peak_rss_mb"] - memory[a]["peak_rss_mb"]}
+    ms, mn = timing["metrics"][b], timing["metrics"][c]
+    agree = {"max |distance stream - naive| (px)": float(np.abs(np.array(ms["distance"]) - np.array(mn["distance"])).max()),
+             "max |NMI stream - naive|": float(np.abs(np.array(ms["nmi"]) - np.array(mn["nmi"])).max())}
     met = {k: (ratios[k] <= t if op == "<=" else ratios[k] >= t) for k, (op, t) in TARGETS.items()}
-    report = dict(arch=arch, images=images, repeats=repeats, torch=torch.__version__, timm=timm.__version__,
+    report = dict(arch=arch, images=images, rounds=rounds, torch=torch.__version__, timm=timm.__version__,
                   threads=torch.get_num_threads(), cpu_count=os.cpu_count(), machine=platform.machine(),
-                  variants={k: {kk: vv for kk, vv in v.items() if kk not in ("distance", "nmi")} for k, v in res.items()},
-                  ratios=ratios, targets={k: f"{op} {t}" for k, (op, t) in TARGETS.items()}, targets_met=met,
-                  agreement=agree)
+                  seconds=secs, all_times=timing["times"], memory=memory, ratios=ratios,
+                  targets={k: f"{op} {t}" for k, (op, t) in TARGETS.items()}, targets_met=met, agreement=agree)
     out = Path(out)
     atomic_write_text(out / "attention_capture.json", json.dumps(report, indent=2))
-    lines = [f"# Attention capture benchmark", "",
-             f"{arch}, random init, {images} images, CPU fp32, torch {torch.__version__}, {torch.get_num_threads()} threads; "
-             f"median of {repeats} runs after a warm-up, each variant in a fresh process.", "",
+    lines = ["# Attention capture benchmark", "",
+             f"{arch}, random init, {images} images, CPU fp32, torch {torch.__version__}, {torch.get_num_threads()} threads. "
+             f"Time: fastest of {rounds} interleaved rounds in one process (one warm-up each). Memory: each variant "
+             f"in a fresh process.", "",
              "| variant | seconds | peak RSS (MB) | peak above model+input (MB) |", "|---|---|---|---|"]
-    lines += [f"| {v} | {r['seconds']:.2f} | {r['peak_rss_mb']:.0f} | {r['peak_extra_mb']:.0f} |" for v, r in res.items()]
+    lines += [f"| {v} | {secs[v]:.2f} | {memory[v]['peak_rss_mb']:.0f} | {memory[v]['peak_extra_mb']:.0f} |" for v in VARIANTS]
     lines += ["", "| ratio | value | target | met |", "|---|---|---|---|"]
     for k, v in ratios.items():
         op_t = TARGETS.get(k)

@@ -13,11 +13,10 @@ from .core import CLVsMimError, save_table, save_figure, atomic_write_text, PROJ
 __all__ = ['analyze', 'write_readme', 'main']
 
 # %% ../nbs/21_cli.ipynb #514519e1
-_DATA_SOURCES = ("fashion-mnist", "photos", "folder", "hf")
-
 def _parse_data(values) -> tuple[str, str | None]:
+    from cl_vs_mim.data import DATA_SOURCES
     source, *rest = values
-    if source not in _DATA_SOURCES:
+    if source not in DATA_SOURCES:
         raise CLVsMimError(f"--data {source}: choose fashion-mnist, photos, folder PATH or hf PATH")
     if source in ("folder", "hf"):
         if len(rest) != 1: raise CLVsMimError(f"--data {source} needs one path, e.g. --data {source} /data/imagenet")
@@ -30,17 +29,15 @@ def analyze(model: str, data=("fashion-mnist",), images: int = 100, checkpoint=N
     "The `analyze` command: returns the per-block summary DataFrame."
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from cl_vs_mim.reproduce import load_model
-    from cl_vs_mim.data import eval_dataset
-    from cl_vs_mim.analysis.attention import analyze_attention, summarize_by_block
+    from cl_vs_mim.reproduce import ModelSpec, attention_table
+    from cl_vs_mim.analysis.attention import summarize_by_block
     from cl_vs_mim.plots import plot_by_depth
     stdout = stdout or sys.stdout
     if images < 1: raise CLVsMimError(f"--images must be at least 1 (got {images})")
     source, path = _parse_data(list(data))
-    net = load_model(model, checkpoint)
-    ds = eval_dataset(source, net, images, path=path)
     label = model if checkpoint is None else f"{model} ({Path(checkpoint).stem})"
-    per_head = analyze_attention(net, ds, batch_size=batch_size, progress=progress).assign(model=label)
+    spec = ModelSpec(label, model, {}, None if checkpoint is None else str(checkpoint))
+    per_head = attention_table([spec], source, path, images, batch_size, cache_dir=None, progress=progress)
     summary = summarize_by_block(per_head)
     out = Path(out) if out else PROJECT_DIR / "reports" / "analyze" / (model if checkpoint is None else f"{model}-{Path(checkpoint).stem}")
     save_table(per_head, out / "attention_per_head.csv")
@@ -50,7 +47,7 @@ def analyze(model: str, data=("fashion-mnist",), images: int = 100, checkpoint=N
     plot_by_depth(summary, "nmi", "Normalized MI", ax=axes[1])
     save_figure(fig, out / "attention"); plt.close(fig)
     table = summary[["block", "distance_px", "nmi", "nmi_head_std"]]
-    print(f"{label} on {source}{' ' + path if path else ''}: {len(ds)} images", file=stdout)
+    print(f"{label} on {source}{' ' + path if path else ''}: {int(per_head.n_images.iloc[0])} images", file=stdout)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), file=stdout)
     print(f"wrote {out}/attention_per_head.csv, attention_by_block.csv, attention.png, attention.pdf", file=stdout)
     return summary
@@ -75,8 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="benchmark attention capture + analyses against a plain forward")
     b.add_argument("--out", default="reports/bench")
     b.add_argument("--images", type=int, default=32)
-    b.add_argument("--repeats", type=int, default=3)
-    b.add_argument("--variant", help=argparse.SUPPRESS)  # internal: one measurement in a fresh process
+    b.add_argument("--rounds", type=int, default=3)
+    b.add_argument("--arch", default="vit_base_patch16_224")
     sub.add_parser("readme", help="regenerate README.md from nbs/index.ipynb")
     sub.add_parser("profiles", help="list the profiles")
     return p
@@ -103,9 +100,8 @@ def main(argv=None) -> int:
             from cl_vs_mim.reproduce import run_figures
             run_figures(args.profile, args.out, args.only)
         elif args.command == "bench":
-            from cl_vs_mim.bench import run_bench, measure_variant
-            if args.variant: measure_variant(args.variant, args.images, args.repeats)
-            else: run_bench(args.out, args.images, args.repeats)
+            from cl_vs_mim.bench import run_bench
+            run_bench(args.out, args.images, args.rounds, args.arch)
         elif args.command == "readme":
             print(write_readme())
         elif args.command == "profiles":

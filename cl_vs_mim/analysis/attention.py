@@ -4,7 +4,7 @@
 
 # %% ../../nbs/10_attention.ipynb #9dca58a0
 from __future__ import annotations
-import math
+import math, threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -47,9 +47,19 @@ def patch_distances(grid_size: tuple[int, int], patch_size: float, device: str =
 DISTANCE_EPS, NMI_EPS = 1e-32, 1e-8  # the official notebooks' constants
 
 def _chunks(attn: Tensor, chunk: int | None = None, target_bytes: int = 4 << 20):
-    "Split the batch so each chunk's temporaries stay near `target_bytes` (small, reused allocations are fast)."
+    "Split the batch so each chunk's temporaries stay near `target_bytes`."
     chunk = chunk or max(1, target_bytes // max(1, attn[0].numel() * attn.element_size()))
     for i in range(0, attn.shape[0], chunk): yield attn[i:i + chunk]
+
+_SCRATCH = threading.local()
+
+def _scratch(name: str, like: Tensor) -> Tensor:
+    "A per-thread scratch tensor shaped like `like`, reused across calls: fresh large allocations cost page faults."
+    bufs = _SCRATCH.__dict__.setdefault("bufs", {})
+    b = bufs.get(name)
+    if b is None or b.numel() < like.numel() or b.dtype != like.dtype or b.device != like.device:
+        b = bufs[name] = torch.empty(like.numel(), dtype=like.dtype, device=like.device)
+    return b[:like.numel()].view(like.shape)
 
 def attention_distance_per_image(attn: Tensor, patch_size: float, num_prefix_tokens: int = 1,
                                  grid_size=None, chunk: int | None = None) -> Tensor:
@@ -61,7 +71,7 @@ def attention_distance_per_image(attn: Tensor, patch_size: float, num_prefix_tok
     out = []
     for a in _chunks(attn, chunk):
         a = a[..., p:, p:]
-        weighted = (a * d).sum(-1) + DISTANCE_EPS * d.sum(-1)
+        weighted = torch.mul(a, d, out=_scratch("w", a)).sum(-1) + DISTANCE_EPS * d.sum(-1)
         out.append((weighted / (a.sum(-1) + n * DISTANCE_EPS)).mean(-1))
     return torch.cat(out).float()
 
@@ -76,10 +86,11 @@ def attention_nmi_per_image(attn: Tensor, num_prefix_tokens: int = 1, grid_size=
     p = num_prefix_tokens
     out = []
     for a in _chunks(attn, chunk):
-        at = a[..., p:, p:] + NMI_EPS                                    # ã: patch block plus ε, rows not renormalised
+        a = a[..., p:, p:]
+        at = torch.add(a, NMI_EPS, out=_scratch("w", a))                  # ã: patch block plus ε, rows not renormalised
         n = at.shape[-1]
         s = at.sum(-1)                                                    # (b, H, N) row sums
-        row_xlogx = torch.linalg.vecdot(at, torch.log(at))               # Σ_k ã ln ã per row
+        row_xlogx = torch.log(at, out=_scratch("log", a)).mul_(at).sum(-1)  # Σ_k ã ln ã per row, in place
         h_k_given_q = (s.log() - row_xlogx / s).double().mean(-1)        # mean over queries of row entropies of ã/s
         pk = ((1.0 / s).unsqueeze(-2) @ at).squeeze(-2).double() / n     # key marginal: one matrix-vector product
         h_k = -torch.special.xlogy(pk, pk).sum(-1)
