@@ -161,7 +161,7 @@ def run_figures(profile: str = "smoke", out="reports", only=None, progress: bool
     prof = get_profile(profile)
     results = []
     for nb in figure_notebooks(only):
-        dst = Path(out) / prof.name / nb.stem
+        dst = Path(out).resolve() / prof.name / nb.stem  # absolute: the notebook runs with dst as its working dir
         dst.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         pm.execute_notebook(str(nb), str(dst / nb.name), parameters=prof.figure_parameters(dst), cwd=str(dst),

@@ -13,9 +13,17 @@ FIGURES = {
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
+    "Run the smoke profile with a relative output folder, as `make reproduce` does."
+    import os
     from cl_vs_mim.reproduce import run_figures
-    out = tmp_path_factory.mktemp("reports")
-    return out, run_figures("smoke", out, progress=False)
+    root = tmp_path_factory.mktemp("run")
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        results = run_figures("smoke", "reports", progress=False)
+    finally:
+        os.chdir(cwd)
+    return root / "reports", results
 
 
 def _rows(path):
