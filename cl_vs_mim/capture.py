@@ -4,13 +4,12 @@
 
 # %% ../nbs/03_capture.ipynb #b77c3cba
 from __future__ import annotations
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 import torch
 from torch import nn, Tensor
 from .core import CLVsMimError
-import timm
 
 # %% auto #0
 __all__ = ['CAPTURE_KINDS', 'attention_blocks', 'VitInfo', 'vit_info', 'BlockRecord', 'Capture', 'stream_blocks']

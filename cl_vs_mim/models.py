@@ -7,7 +7,7 @@ from __future__ import annotations
 import statistics, time
 
 import torch
-from torch import nn, Tensor
+from torch import Tensor
 import torch.nn.functional as F
 from .core import CLVsMimError
 import timm

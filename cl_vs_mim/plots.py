@@ -4,7 +4,6 @@
 
 # %% ../nbs/11_plots.ipynb #79d50bfb
 from __future__ import annotations
-import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib import patches
 import numpy as np

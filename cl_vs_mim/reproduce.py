@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import torch
-from .core import CLVsMimError, PROJECT_DIR, save_table, atomic_write_text
+from .core import CLVsMimError, PROJECT_DIR, save_table
 import timm
 import cl_vs_mim.models  # registers the project's small ViTs with timm
 

@@ -1,6 +1,5 @@
 "`cl-vs-mim analyze` end to end through the installed entry point, and its one-line errors."
 import csv
-from pathlib import Path
 import numpy as np
 import pytest
 import torch
@@ -32,7 +31,7 @@ def test_analyze_image_folder_and_checkpoint(cli, tmp_path):
             d = tmp_path / "imgs" / split / cls; d.mkdir(parents=True)
             for i in range(2):
                 Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(d / f"{i}.png")
-    import cl_vs_mim, timm, cl_vs_mim.models
+    import cl_vs_mim, timm, cl_vs_mim.models  # noqa: F401  (registers the project models)
     torch.save(timm.create_model("beit_tiny_d6_patch4_28").state_dict(), tmp_path / "w.pth")
     p = cli("analyze", "--model", "beit_tiny_d6_patch4_28", "--checkpoint", tmp_path / "w.pth",
             "--data", "folder", tmp_path / "imgs", "--images", 4, "--out", tmp_path / "out", "--no-progress")

@@ -1,6 +1,5 @@
 "Papermill smoke run of the figure notebooks: parameters take effect and every figure writes PNG, PDF and CSV."
 import csv, math
-from pathlib import Path
 import nbformat
 import pytest
 

@@ -1,5 +1,5 @@
 "Project invariants that cross notebooks: pins, nbdev settings, papermill tags, README, exported package."
-import configparser, json, re, shlex, subprocess, sys
+import configparser, re, shlex, subprocess, sys
 from pathlib import Path
 import nbformat
 import pytest
