@@ -33,7 +33,8 @@ def analyze(model: str, data=("fashion-mnist",), images: int = 100, checkpoint=N
     from cl_vs_mim.analysis.attention import summarize_by_block
     from cl_vs_mim.plots import plot_by_depth
     stdout = stdout or sys.stdout
-    if images < 1: raise CLVsMimError(f"--images must be at least 1 (got {images})")
+    from cl_vs_mim.data import check_image_count
+    check_image_count(images)  # before the (possibly slow) model and checkpoint load
     source, path = _parse_data(list(data))
     label = model if checkpoint is None else f"{model} ({Path(checkpoint).stem})"
     spec = ModelSpec(label, model, {}, None if checkpoint is None else str(checkpoint))

@@ -21,7 +21,8 @@ import torchvision.transforms.functional as TF
 __all__ = ['FMNIST_DIR', 'FASHION_MNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_COUNTS', 'FASHION_MNIST_MEAN', 'FASHION_MNIST_STD',
            'HF_CACHE_DIR', 'IMAGE_EXTENSIONS', 'PHOTOS_CSV', 'DATA_SOURCES', 'read_idx', 'load_fashion_mnist',
            'FashionMNIST', 'fashion_mnist_hf', 'image_folder', 'hf_dataset', 'HFImageDataset', 'natural_photos',
-           'PhotoDataset', 'first_k_per_class', 'subsample', 'balanced_subset', 'eval_transform', 'eval_dataset']
+           'PhotoDataset', 'first_k_per_class', 'subsample', 'balanced_subset', 'eval_transform', 'check_image_count',
+           'eval_dataset']
 
 # %% ../nbs/01_data.ipynb #cd132858
 FMNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -308,13 +309,18 @@ def eval_transform(model):
 # %% ../nbs/01_data.ipynb #faca46a7
 DATA_SOURCES = ("fashion-mnist", "photos", "folder", "hf")
 
+def check_image_count(images: int) -> int:
+    "The one place that rejects a non-positive image count (the CLI calls it before building a model)."
+    if images < 1: raise CLVsMimError(f"--images must be at least 1 (got {images})")
+    return images
+
 def eval_dataset(source: str, model, images: int, path=None) -> torch.utils.data.Dataset:
     "`images` items of `source` (fashion-mnist | photos | folder PATH | hf PATH), class-balanced, transformed for `model`."
     if source not in DATA_SOURCES:
         raise CLVsMimError(f"unknown data source {source!r}: choose one of {', '.join(DATA_SOURCES)}")
     if source in ("folder", "hf") and path is None:
         raise CLVsMimError(f"data source {source!r} needs a path, e.g. {source} /data/imagenet")
-    if images < 1: raise CLVsMimError(f"--images must be at least 1 (got {images})")
+    check_image_count(images)
     transform = eval_transform(model)
     if source == "fashion-mnist": ds, what = FashionMNIST("test", transform), "the Fashion-MNIST test split"
     elif source == "photos": ds, what = PhotoDataset(transform), f"the photo list {PHOTOS_CSV}"

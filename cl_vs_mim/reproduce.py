@@ -51,7 +51,6 @@ class Profile:
     data: str = "fashion-mnist"
     data_path: str | None = None
     images: int = 1000
-    map_images: int = 1
     batch_size: int = 32
 
     def figure_parameters(self, out_dir) -> dict:

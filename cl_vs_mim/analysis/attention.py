@@ -15,7 +15,7 @@ from ..core import CLVsMimError
 # %% auto #0
 __all__ = ['DISTANCE_EPS', 'NMI_EPS', 'token_grid', 'patch_distances', 'attention_distance_per_image', 'attention_distance',
            'attention_nmi_per_image', 'attention_nmi', 'head_spread', 'patch_attention', 'attention_map', 'query_box',
-           'query_divergence', 'AttentionStats', 'analyze_attention', 'summarize_by_block']
+           'query_divergence', 'AttentionStats', 'analyze_attention', 'summarize_by_block', 'late_layer_mean']
 
 # %% ../../nbs/10_attention.ipynb #0bcfb63a
 def token_grid(attn: Tensor, num_prefix_tokens: int = 1, grid_size: tuple[int, int] | None = None) -> tuple[int, int]:
@@ -195,3 +195,9 @@ def summarize_by_block(df):
     out = g.mean(numeric_only=True).drop(columns=["head"], errors="ignore")
     out["nmi_head_std"] = g["nmi"].std(ddof=0)
     return out.reset_index()
+
+def late_layer_mean(summary, metric: str, fraction: float = 1 / 3):
+    "Per model, the mean of `metric` over the last `fraction` of the blocks (the claims' \"later layers\"; 4 of 12)."
+    last = summary.block.max()
+    n_late = max(1, round(last * fraction))
+    return summary[summary.block > last - n_late].groupby("model", sort=False)[metric].mean()
