@@ -43,8 +43,9 @@ export: venv
 readme: venv
 	$(BIN)/cl-vs-mim readme
 
+# Two notebooks run at once, one thread each: two 2-thread torch pools on 2 cores slow each other down ~10x.
 test: setup
-	$(BIN)/nbdev_test --n_workers 2
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2
 	$(BIN)/python -m pytest -q tests
 
 reproduce: setup

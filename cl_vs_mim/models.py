@@ -18,9 +18,9 @@ from timm.models.beit import Beit, checkpoint_filter_fn as _beit_filter_fn
 
 # %% auto #0
 __all__ = ['FMNIST_MEAN', 'FMNIST_STD', 'default_cfgs', 'FMNIST_MODELS', 'DEFAULT_FMNIST_MODEL', 'DEFAULT_FMNIST_VIT',
-           'DEFAULT_FMNIST_BEIT', 'sincos_pos_embed_2d', 'SinCosVisionTransformer', 'vit_tiny_d6_patch4_28',
-           'vit_tiny_d6_patch2_28', 'beit_tiny_d6_patch4_28', 'beit_tiny_d6_patch2_28', 'model_flavour',
-           'train_step_throughput']
+           'DEFAULT_FMNIST_BEIT', 'sincos_pos_embed_2d', 'local_attention_mask', 'SinCosVisionTransformer',
+           'vit_tiny_d6_patch4_28', 'vit_tiny_d6_patch2_28', 'beit_tiny_d6_patch4_28', 'beit_tiny_d6_patch2_28',
+           'model_flavour', 'train_step_throughput']
 
 # %% ../nbs/02_models.ipynb #047f4d9a
 def sincos_pos_embed_2d(grid_size: int | tuple[int, int], dim: int, temperature: float = 10000.,
@@ -34,13 +34,40 @@ def sincos_pos_embed_2d(grid_size: int | tuple[int, int], dim: int, temperature:
     return pe[None]
 
 # %% ../nbs/02_models.ipynb #1123e676
+def local_attention_mask(grid_size: tuple[int, int], kernel_size: int, num_prefix_tokens: int = 1) -> Tensor:
+    "Boolean (T, T) mask, True = may attend: patch tokens see a k×k neighbourhood; prefix tokens see and are seen by all."
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        raise CLVsMimError(f"attn_kernel_size must be an odd number ≥ 1 (got {kernel_size}); e.g. 3, 5 or 7")
+    h, w = grid_size
+    rows, cols = torch.arange(h).repeat_interleave(w), torch.arange(w).repeat(h)  # row-major patch positions
+    near = ((rows[:, None] - rows[None]).abs() <= kernel_size // 2) & ((cols[:, None] - cols[None]).abs() <= kernel_size // 2)
+    t = num_prefix_tokens + h * w
+    mask = torch.ones(t, t, dtype=torch.bool)
+    mask[num_prefix_tokens:, num_prefix_tokens:] = near
+    return mask
+
 class SinCosVisionTransformer(VisionTransformer):
-    "timm `VisionTransformer` with MoCo v3's fixed (non-trainable) 2-D sin-cos `pos_embed`."
-    def __init__(self, *args, pos_embed_temperature: float = 10000., **kwargs):
+    "timm `VisionTransformer` with MoCo v3's fixed (non-trainable) 2-D sin-cos `pos_embed`; optional local attention."
+    def __init__(self, *args, pos_embed_temperature: float = 10000., attn_kernel_size: int | None = None, **kwargs):
         self.pos_embed_temperature = pos_embed_temperature
         super().__init__(*args, **kwargs)  # calls init_weights (unless weight_init='skip'), which fills pos_embed
         self.pos_embed.requires_grad_(False)
         self.reset_pos_embed()
+        self.attn_kernel_size = attn_kernel_size
+        if attn_kernel_size is not None:
+            mask = local_attention_mask(tuple(self.patch_embed.grid_size), attn_kernel_size, self.num_prefix_tokens)
+            self.register_buffer('local_attn_mask', mask, persistent=False)
+            for blk in self.blocks: blk.register_forward_pre_hook(self._add_local_mask, with_kwargs=True)
+
+    def _add_local_mask(self, block, args, kwargs):
+        # A pre-hook on every block, so forward_features, forward_intermediates and the methods' own loops all see it.
+        x = args[0] if args else kwargs['x']
+        if x.shape[1] != self.local_attn_mask.shape[0]:
+            raise CLVsMimError(f"local attention (attn_kernel_size={self.attn_kernel_size}) needs all "
+                               f"{self.local_attn_mask.shape[0]} tokens, got {x.shape[1]}: do not combine it with "
+                               f"token dropping (MAE/CMAE)")
+        if kwargs.get('attn_mask') is None: kwargs['attn_mask'] = self.local_attn_mask
+        return args, kwargs
 
     @torch.no_grad()
     def reset_pos_embed(self):
