@@ -20,6 +20,7 @@ from timm.models.beit import Beit, checkpoint_filter_fn as _beit_filter_fn
 __all__ = ['FMNIST_MEAN', 'FMNIST_STD', 'default_cfgs', 'FMNIST_MODELS', 'DEFAULT_FMNIST_MODEL', 'DEFAULT_FMNIST_VIT',
            'DEFAULT_FMNIST_BEIT', 'sincos_pos_embed_2d', 'local_attention_mask', 'SinCosVisionTransformer',
            'vit_tiny_d6_patch4_28', 'vit_tiny_d6_patch2_28', 'beit_tiny_d6_patch4_28', 'beit_tiny_d6_patch2_28',
+           'vit_small_sincos_patch16_224', 'vit_base_sincos_patch16_224', 'vit_large_sincos_patch16_224',
            'model_flavour', 'train_step_throughput']
 
 # %% ../nbs/02_models.ipynb #047f4d9a
@@ -128,6 +129,33 @@ def beit_tiny_d6_patch4_28(pretrained: bool = False, **kwargs) -> Beit:
 def beit_tiny_d6_patch2_28(pretrained: bool = False, **kwargs) -> Beit:
     "BEiT-Tiny/2, 6 blocks, Fashion-MNIST (14×14 tokens): shared relative position bias, layer scale 0.1 (SimMIM)."
     return _create(Beit, 'beit_tiny_d6_patch2_28', pretrained, _beit_filter_fn, **_beit_args(2, kwargs))
+
+# %% ../nbs/02_models.ipynb #d624725f
+_IN1K = dict(url='', num_classes=1000, input_size=(3, 224, 224), crop_pct=0.875, interpolation='bicubic',
+             fixed_input_size=True, mean=timm.data.IMAGENET_DEFAULT_MEAN, std=timm.data.IMAGENET_DEFAULT_STD,
+             first_conv='patch_embed.proj', classifier='head', license='apache-2.0')
+_SIZES = {'small': dict(embed_dim=384, depth=12, num_heads=12), 'base': dict(embed_dim=768, depth=12, num_heads=12),
+          'large': dict(embed_dim=1024, depth=24, num_heads=16)}  # MoCo v3's ViT-S uses 12 heads
+default_cfgs.update(generate_default_cfgs({f'vit_{s}_sincos_patch16_224': _IN1K for s in _SIZES}))
+
+def _sincos(size: str, pretrained: bool, kwargs: dict) -> SinCosVisionTransformer:
+    args = {'patch_size': 16, 'img_size': 224, 'qkv_bias': True, 'weight_init': 'moco', **_SIZES[size], **kwargs}
+    return _create(SinCosVisionTransformer, f'vit_{size}_sincos_patch16_224', pretrained, _vit_filter_fn, **args)
+
+@register_model
+def vit_small_sincos_patch16_224(pretrained: bool = False, **kwargs) -> SinCosVisionTransformer:
+    "ViT-S/16 (MoCo v3's: 12 heads) with the fixed sin-cos position embedding."
+    return _sincos('small', pretrained, kwargs)
+
+@register_model
+def vit_base_sincos_patch16_224(pretrained: bool = False, **kwargs) -> SinCosVisionTransformer:
+    "ViT-B/16 with the fixed sin-cos position embedding (MoCo v3, MAE)."
+    return _sincos('base', pretrained, kwargs)
+
+@register_model
+def vit_large_sincos_patch16_224(pretrained: bool = False, **kwargs) -> SinCosVisionTransformer:
+    "ViT-L/16 with the fixed sin-cos position embedding (MAE)."
+    return _sincos('large', pretrained, kwargs)
 
 # %% ../nbs/02_models.ipynb #e004f8a2
 FMNIST_MODELS = ['vit_tiny_d6_patch4_28', 'beit_tiny_d6_patch4_28', 'vit_tiny_d6_patch2_28', 'beit_tiny_d6_patch2_28']

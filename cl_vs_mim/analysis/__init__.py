@@ -1,2 +1,3 @@
 "Analyses as pure functions of captured tensors: one module per family (exported from nbs/1x_*), re-exported here."
 from .attention import *  # noqa: F401,F403
+from .probing import *  # noqa: F401,F403
