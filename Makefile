@@ -12,7 +12,7 @@ export HF_DATASETS_OFFLINE := 1
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup venv data export readme test reproduce bench clean
+.PHONY: setup venv data export readme test reproduce pretrain bench clean
 
 setup: venv data export
 
@@ -50,6 +50,11 @@ test: setup
 
 reproduce: setup
 	$(BIN)/cl-vs-mim figures --profile $(PROFILE) --out reports
+
+# Every cpu pre-training recipe (resumable, cached in runs/cpu/), then the probe table runs/cpu/probe_table.md
+pretrain: setup
+	$(BIN)/cl-vs-mim pretrain --prefix cpu --out runs
+	$(BIN)/cl-vs-mim probe --prefix cpu --runs runs
 
 bench: setup
 	$(BIN)/cl-vs-mim bench --out reports/bench

@@ -164,7 +164,7 @@ class SimMIM(Method):
     def reconstruct(self, x: Tensor, mask: Tensor) -> Tensor:
         "Predicted image (B, C, H, W) from x with `mask` (B, N) patches replaced by the mask token."
         z = encode(self.encoder, x, mask, self.mask_token)[:, self.encoder.num_prefix_tokens:]   # (B, N, D)
-        (gh, gw), (b, n, d) = grid_size(self.encoder), z.shape
+        (gh, gw), (b, _, d) = grid_size(self.encoder), z.shape
         return self.decoder(z.transpose(1, 2).reshape(b, d, gh, gw))
 
     def loss(self, batch: dict) -> Tensor:

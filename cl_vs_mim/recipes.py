@@ -4,11 +4,13 @@
 
 # %% ../nbs/09_recipes.ipynb #44548e87
 from __future__ import annotations
-from .core import CLVsMimError
+import json, time
+from pathlib import Path
+from .core import CLVsMimError, atomic_write_text
 from .train import TrainConfig, RECIPES
 
 # %% auto #0
-__all__ = ['FULL_RECIPES', 'CPU_PRETRAIN', 'CPU_METHODS', 'CPU_RECIPES', 'SMOKE_RECIPES']
+__all__ = ['FULL_RECIPES', 'CPU_PRETRAIN', 'CPU_METHODS', 'CPU_RECIPES', 'SMOKE_RECIPES', 'train_recipes']
 
 # %% ../nbs/09_recipes.ipynb #df4c373b
 _VIT_B = 'vit_base_sincos_patch16_224'
@@ -72,18 +74,18 @@ FULL_RECIPES: dict[str, TrainConfig] = {r.name: r for r in [
 CPU_PRETRAIN = dict(data='fashion-mnist', batch_size=256, epochs=1 / 3, opt='adamw', blr=5e-4, betas=(0.9, 0.95),
                     weight_decay=0.05, warmup_epochs=1 / 60, schedule='cosine', clip_grad=5.0, seed=0,
                     ckpt_every=20, log_every=5)
-_VIT, _BEIT = 'vit_tiny_d6_patch4_28', 'beit_tiny_d6_patch4_28'
+_VIT = 'vit_tiny_d6_patch4_28'
 _MOCO_CPU = dict(dim=256, mlp_dim=1024)
 _DECODER_CPU = dict(decoder_dim=128, decoder_depth=4, decoder_heads=4)
 
 CPU_METHODS: dict[str, tuple[str, str, dict]] = {   # run name → (method, encoder, method kwargs)
     'moco_v3': ('moco_v3', _VIT, _MOCO_CPU),
-    'simmim': ('simmim', _BEIT, {}),
+    'simmim': ('simmim', _VIT, {}),
     'mae': ('mae', _VIT, _DECODER_CPU),
-    'hybrid': ('hybrid', _BEIT, dict(lam=0.2, moco_kwargs=_MOCO_CPU)),
+    'hybrid': ('hybrid', _VIT, dict(lam=0.2, moco_kwargs=_MOCO_CPU)),
     'moco_v3_local': ('moco_v3_local', _VIT, dict(kernel_size=3, **_MOCO_CPU)),
     'cmae': ('cmae', _VIT, dict(**_DECODER_CPU, feature_decoder_depth=2, proj_hidden=512, proj_dim=128)),
-    'conmim': ('conmim', _BEIT, dict(proj_hidden=1024, proj_dim=256)),
+    'conmim': ('conmim', _VIT, dict(proj_hidden=1024, proj_dim=256)),
 }
 
 CPU_RECIPES: dict[str, TrainConfig] = {
@@ -110,3 +112,21 @@ SMOKE_RECIPES: dict[str, TrainConfig] = {
     for run in CPU_METHODS}
 
 RECIPES.update(FULL_RECIPES); RECIPES.update(CPU_RECIPES); RECIPES.update(SMOKE_RECIPES)
+
+# %% ../nbs/09_recipes.ipynb #dee1d126
+def train_recipes(prefix: str = 'cpu', out='runs', only=None, progress: bool = True) -> dict[str, dict]:
+    "Train (or reuse) every pre-training recipe `{prefix}-<run>` into `out/prefix/<run>`; return run → results."
+    from cl_vs_mim.train import train
+    runs = list(CPU_METHODS) if only is None else list(only)
+    bad = [r for r in runs if f'{prefix}-{r}' not in RECIPES]
+    if bad: raise CLVsMimError(f"no recipe {prefix}-{bad[0]}: runs are {', '.join(CPU_METHODS)} and prefixes cpu, smoke")
+    root, results, walls = Path(out) / prefix, {}, {}
+    wall_path = root / 'walltimes.json'
+    if wall_path.exists(): walls = json.loads(wall_path.read_text())
+    for run in runs:
+        fresh, t0 = not (root / run / 'results.json').exists(), time.perf_counter()
+        results[run] = train(RECIPES[f'{prefix}-{run}'], root / run, progress=progress)
+        if fresh:   # a cache hit says nothing about training time (a resumed run counts only its last part)
+            walls[run] = time.perf_counter() - t0
+            atomic_write_text(wall_path, json.dumps(walls, indent=2) + '\n')
+    return results

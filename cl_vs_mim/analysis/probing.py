@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -21,7 +20,7 @@ from ..views import VIEWS
 from ..checkpoints import load_checkpoint
 
 # %% auto #0
-__all__ = ['knn_accuracy', 'evaluate_encoder', 'evaluate_pixels', 'probe_table']
+__all__ = ['knn_accuracy', 'evaluate_encoder', 'evaluate_pixels', 'probe_table', 'evaluate_runs']
 
 # %% ../../nbs/12_probing.ipynb #224c3bf4
 @torch.no_grad()
@@ -66,10 +65,9 @@ def evaluate_encoder(model: str, init_from, out_dir, train_images: int = 20000, 
         feats[split] = cache_features(probe, ViewDataset(images, view, cfg.seed, idx), 256, torch.device('cpu'))
     (trx, try_), (tex, tey) = feats['train'], feats['test']
     acc = res['test_accuracy']
-    probes = {h: v for h, v in acc.items()}
-    best = max(probes, key=probes.get)
+    best = max(acc, key=acc.get)
     return dict(model=model, init_from=None if init_from is None else str(init_from),
-                linear_last=acc[_last_cls(res)], linear_best=probes[best], best_head=best,
+                linear_last=acc[_last_cls(res)], linear_best=acc[best], best_head=best,
                 knn=knn_accuracy(trx[:, 0], try_, tex[:, 0], tey, k=k), per_head=acc)
 
 def _random_encoder(cfg: TrainConfig):
@@ -109,3 +107,22 @@ def probe_table(rows: dict[str, dict], out=None) -> pd.DataFrame:
         atomic_write_text(out.with_suffix('.md'), '\n'.join(lines) + '\n')
         atomic_write_text(out.with_suffix('.json'), json.dumps(rows, indent=2) + '\n')
     return df
+
+# %% ../../nbs/12_probing.ipynb #4ddf439a
+def evaluate_runs(prefix: str = 'cpu', runs='runs', train_images: int = 20000, test_images: int | None = None,
+                  progress: bool = False, **overrides) -> pd.DataFrame:
+    "Probe + kNN of every finished run in runs/prefix (plus random encoders and raw pixels); write probe_table.*."
+    from cl_vs_mim.recipes import CPU_METHODS, RECIPES
+    root, rows = Path(runs) / prefix, {}
+    done = [r for r in CPU_METHODS if (root / r / 'encoder.pt').exists()]
+    if not done:
+        raise CLVsMimError(f"no trained runs in {root} (no */encoder.pt): train them first with "
+                           f"`cl-vs-mim pretrain --prefix {prefix}`")
+    kw = dict(train_images=train_images, test_images=test_images, progress=progress, **overrides)
+    for run in done:
+        model = RECIPES[f'{prefix}-{run}'].model
+        rows[run] = evaluate_encoder(model, root / run / 'encoder.pt', root / 'eval' / run, **kw)
+    for model in sorted({RECIPES[f'{prefix}-{r}'].model for r in done}):
+        rows[f'random ({model})'] = evaluate_encoder(model, None, root / 'eval' / f'random-{model}', **kw)
+    rows['raw pixels'] = evaluate_pixels(train_images, test_images)
+    return probe_table(rows, root / 'probe_table')
