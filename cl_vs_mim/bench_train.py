@@ -20,10 +20,10 @@ import timm
 __all__ = ['real_batch', 'Variant', 'train_variants', 'time_train_steps', 'run_train_bench']
 
 # %% ../nbs/23_bench_train.ipynb #57d5bc0d
-def real_batch(method, images: int, seed: int = 0) -> tuple[dict, float]:
-    "A batch of `method`'s views of the first `images` Fashion-MNIST train images, and the view cost in s/image."
+def real_batch(views_key: str, images: int, seed: int = 0) -> tuple[dict, float]:
+    "A batch of views `views_key` of the first `images` Fashion-MNIST train images, and the view cost in s/image."
     ds = FashionMNIST('train')
-    view = VIEWS[method.views_key](img_size=28, mean=(0.2860,), std=(0.3530,), patch_size=4)
+    view = VIEWS[views_key](img_size=28, mean=(0.2860,), std=(0.3530,), patch_size=4)
     torch.manual_seed(seed)
     t0 = time.perf_counter()
     items = [view(Image.fromarray(ds.images[i])) for i in range(images)]
@@ -39,14 +39,12 @@ class Variant:
         torch.manual_seed(0)
         if method is None:   # bare: the encoder alone, pooled features, a trivial loss
             self.model = timm.create_model(encoder, num_classes=0).train()
-            probe = build_method('simmim', encoder)           # any method: only its images are used
-            self.batch, self.view_s = real_batch(probe, images)
-            self.batch = {'x': self.batch['x']}
+            self.batch, self.view_s = real_batch('supervised', images)
             self.loss = lambda: self.model(self.batch['x']).float().square().mean()
             params = self.model.parameters()
         else:
             self.model = build_method(method, encoder, **kwargs).train()
-            self.batch, self.view_s = real_batch(self.model, images)
+            self.batch, self.view_s = real_batch(self.model.views_key, images)
             self.loss = lambda: self.model.loss(self.batch)
             params = [p for g in self.model.param_groups(0.05) for p in g['params']]
         self.opt = torch.optim.AdamW(params, lr=1e-4)

@@ -50,11 +50,10 @@ def evaluate_encoder(model: str, init_from, out_dir, train_images: int = 20000, 
                                  'init_from': None if init_from is None else str(init_from),
                                  'train_images': train_images, 'test_images': test_images, **overrides})
     res = train(cfg, out_dir / 'linear_probe', progress=progress)
-    # kNN: the same frozen features the probe used (last block, CLS, after the final norm)
-    torch.manual_seed(0)
+    # kNN on the same frozen features the probe used (last block, CLS, after the final norm): the probe run saved the
+    # exact encoder it probed (loaded or randomly initialised) as encoder.pt
     probe = build_method('linear_probe', model, cfg.model_kwargs, blocks='last', pool='cls')
-    if init_from is not None: load_checkpoint(probe.encoder, init_from)
-    else: probe.encoder.load_state_dict(_random_encoder(cfg).state_dict())
+    load_checkpoint(probe.encoder, out_dir / 'linear_probe' / 'encoder.pt', strict=True)
     feats = {}
     for split, n in (('train', train_images), ('test', test_images)):
         geo = view_geometry(probe.encoder)
@@ -69,12 +68,6 @@ def evaluate_encoder(model: str, init_from, out_dir, train_images: int = 20000, 
     return dict(model=model, init_from=None if init_from is None else str(init_from),
                 linear_last=acc[_last_cls(res)], linear_best=acc[best], best_head=best,
                 knn=knn_accuracy(trx[:, 0], try_, tex[:, 0], tey, k=k), per_head=acc)
-
-def _random_encoder(cfg: TrainConfig):
-    "The encoder `train` builds for `cfg` before loading weights (same seed), for the random-init kNN."
-    from cl_vs_mim.train import seed_of, BUILD
-    torch.manual_seed(seed_of(cfg.seed, BUILD))
-    return build_method(cfg.method, cfg.model, cfg.model_kwargs, **cfg.method_kwargs).encoder
 
 def evaluate_pixels(train_images: int = 20000, test_images: int | None = None, k: int = 20) -> dict:
     "Raw Fashion-MNIST pixels: weighted kNN and a logistic-regression linear classifier (standardised pixels)."
