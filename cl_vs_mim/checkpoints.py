@@ -14,25 +14,65 @@ from torch import nn, Tensor
 from .core import CLVsMimError
 
 # %% auto #0
-__all__ = ['KeyReport', 'read_state_dict', 'load_checkpoint']
+__all__ = ['METADATA_GLOBAL_PREFIXES', 'likely_cause', 'KeyReport', 'SkippedObject', 'safetensors_metadata',
+           'read_checkpoint_file', 'unwrap_state_dict', 'read_state_dict', 'model_name', 'load_checkpoint']
 
 # %% ../nbs/08_checkpoints.ipynb #77bf0fb0
+_CAUSES = [  # (pattern on the key, the kinds it explains: m(issing) u(nexpected) s(hape), why)
+    (r"relative_position_index$", "mu", "non-persistent buffer the model recomputes from its geometry (harmless)"),
+    (r"^pos_embed$", "s", "the image size or patch grid differs: pass img_size to resample the position embedding"),
+    (r"^pos_embed$", "u", "absolute position embedding in the file, none in the model (a BEiT built with use_abs_pos_emb=False)"),
+    (r"^pos_embed$", "m", "the file has no absolute position embedding (SimMIM/BEiT use relative position bias): build a BEiT"),
+    (r"^patch_embed\.proj\.weight$", "s", "the patch size or the number of input channels differs"),
+    (r"(^|\.)(decoder|lm_head|decoder_\w+|pixel_decoder|feature_decoder)(\.|$)", "mu", "pre-training decoder or prediction head, not part of the encoder"),
+    (r"(^|\.)mask_token$", "mu", "MIM mask token, used only during pre-training"),
+    (r"(momentum|target_|teacher|ema)", "mu", "momentum / EMA / target copy of the encoder kept by the method"),
+    (r"(projector|predictor)", "mu", "projection or prediction head of the self-supervised method"),
+    (r"(^|\.)head\.", "m", "classifier head: the file is a backbone without one; build the model with num_classes=0"),
+    (r"(^|\.)head\.", "u", "classifier head in the file (a fine-tuned or supervised model); build with num_classes=<its classes> to keep it"),
+    (r"(^|\.)head\.", "s", "the number of classes differs"),
+    (r"^fc_norm\.", "u", "mean-pooling norm of a fine-tuned model (timm global_pool='avg')"),
+    (r"^fc_norm\.", "m", "the model pools with fc_norm (global_pool='avg'); the file is a backbone with a final norm: build with global_pool='token'"),
+    (r"^norm\.", "m", "the file's encoder has no final LayerNorm (a CMAE target encoder, or a fine-tuned model pooling with fc_norm)"),
+    (r"^rel_pos_bias\.", "mu", "shared relative position bias (BEiT/SimMIM pre-training): build a BEiT with use_shared_rel_pos_bias=True"),
+    (r"attn\.relative_position_bias_table$", "mu", "per-block relative position bias (fine-tuned BEiT/ConMIM): build a BEiT with use_rel_pos_bias=True"),
+    (r"relative_position_bias_table$", "s", "the token grid differs: relative position tables are resized with img_size"),
+    (r"(gamma_[12]|ls[12]\.gamma)$", "mu", "layer scale: build the model with init_values (BEiT/SimMIM: 0.1)"),
+    (r"[qv]_bias$", "mu", "BEiT-style separate q/v biases: the file is a BEiT, not a timm ViT"),
+    (r"^blocks\.\d+\.", "mu", "the depth (number of blocks) differs"),
+    (r"", "s", "the width or layer configuration differs"),
+]
+
+def likely_cause(key: str, kind: str) -> str:
+    "Why `key` was `missing`, `unexpected` or a `shape` mismatch, judged from its name (empty string if no rule fits)."
+    k = {"missing": "m", "unexpected": "u", "shape": "s"}[kind]
+    return next((why for pat, kinds, why in _CAUSES if k in kinds and re.search(pat, key)), "")
+
+# %% ../nbs/08_checkpoints.ipynb #35627b00
 def _preview(keys, n: int = 3) -> str:
     keys = list(keys)
     return ", ".join(keys[:n]) + (f", … (+{len(keys) - n})" if len(keys) > n else "")
 
 @dataclass
 class KeyReport:
-    "What `load_checkpoint` did: model keys not in the file, file keys not in the model, tensors loaded."
+    "What `load_checkpoint` did: model keys not in the file, file keys not in the model, shape mismatches, tensors loaded."
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     loaded: int = 0
     buffers: list[str] = field(default_factory=list)  # the unexpected keys that are non-persistent buffers
+    mismatched: list[tuple[str, tuple, tuple]] = field(default_factory=list)  # (key, file shape, model shape)
 
     @property
     def complete(self) -> bool:
         "True when every model key was loaded and every file key was used (non-persistent buffers aside)."
-        return not self.missing and set(self.unexpected) <= set(self.buffers)
+        return not self.missing and not self.mismatched and set(self.unexpected) <= set(self.buffers)
+
+    def _first_cause(self) -> str:
+        for kind, keys in (("shape", [k for k, *_ in self.mismatched]), ("missing", self.missing),
+                           ("unexpected", [k for k in self.unexpected if k not in self.buffers])):
+            for k in keys:
+                if (why := likely_cause(k, kind)): return f"{k}: {why}"
+        return ""
 
     def __str__(self) -> str:
         s = f"loaded {self.loaded} tensors; {len(self.missing)} missing"
@@ -40,10 +80,107 @@ class KeyReport:
         s += f"; {len(self.unexpected)} unexpected"
         if self.unexpected: s += f" ({_preview(self.unexpected)})"
         if self.buffers: s += f", of which {len(self.buffers)} non-persistent buffers the model recomputes"
+        if self.mismatched:
+            k, fs, ms = self.mismatched[0]
+            s += f"; {len(self.mismatched)} shape mismatches ('{k}' is {fs} in the file, {ms} in the model)"
         return s
 
-# %% ../nbs/08_checkpoints.ipynb #35627b00
-_CONTAINERS = ('model', 'state_dict', 'module', 'teacher')
+    def explain(self) -> str:
+        "Every missing, unexpected and mismatched key on its own line, with its likely cause."
+        lines = [str(self)]
+        for k, fs, ms in self.mismatched: lines.append(f"  shape      {k}: file {fs}, model {ms} ({likely_cause(k, 'shape')})")
+        for k in self.missing: lines.append(f"  missing    {k} ({likely_cause(k, 'missing') or 'not in the file'})")
+        for k in self.unexpected: lines.append(f"  unexpected {k} ({likely_cause(k, 'unexpected') or 'not in the model'})")
+        return "\n".join(lines)
+
+# %% ../nbs/08_checkpoints.ipynb #a3b09459
+import pickle, types
+
+METADATA_GLOBAL_PREFIXES = ("argparse.", "yacs.", "numpy.", "mmengine.", "mmcv.", "omegaconf.", "pathlib.",
+                            "collections.", "_codecs.encode", "torch.torch_version.")
+
+class SkippedObject(dict):
+    "Inert stand-in for pickled metadata (a config, args, numpy scalar): takes any arguments, runs nothing."
+    def __init__(self, *args, **kwargs): super().__init__()
+    def __setstate__(self, state): pass
+    def __repr__(self): return "SkippedObject()"
+
+def _is_metadata_global(name: str) -> bool: return name.startswith(METADATA_GLOBAL_PREFIXES)
+
+class _RefusedGlobal(pickle.UnpicklingError): pass
+
+def _tensor_globals() -> dict:
+    from torch._weights_only_unpickler import _get_allowed_globals  # the same allowlist as weights_only=True
+    return _get_allowed_globals()
+
+class _MetadataUnpickler(pickle.Unpickler):
+    "Resolves only torch's tensor-rebuilding globals and known metadata (as `SkippedObject`); refuses the rest."
+    def find_class(self, module, name):
+        full = f"{module}.{name}"
+        allowed = _tensor_globals()
+        if full in allowed: return allowed[full]
+        if _is_metadata_global(full): return SkippedObject
+        raise _RefusedGlobal(full)
+
+_metadata_pickle = types.SimpleNamespace(__name__="cl_vs_mim_metadata_pickle", Unpickler=_MetadataUnpickler,
+                                         load=lambda f, **kw: _MetadataUnpickler(f, **kw).load())
+
+def _unsafe_globals(path: Path) -> list[str]:
+    try: return [n for n in torch.serialization.get_unsafe_globals_in_checkpoint(str(path)) if not _is_metadata_global(n)]
+    except Exception: return []  # not a zip-format torch file
+
+def _refuse(path: Path, why: str):
+    return CLVsMimError(f"checkpoint '{path}' holds pickled Python objects that torch.load(weights_only=True) refuses "
+                        f"({why[:200]}); cl-vs-mim never runs code from a checkpoint: if you trust the file, re-save just "
+                        f"its tensors with torch.save(torch.load(p, weights_only=False)['model'], 'weights.pt')")
+
+def _not_readable(path: Path, e: Exception):
+    msg = str(e).strip()
+    first = msg.splitlines()[0][:120] if msg else ""
+    return CLVsMimError(f"'{path}' is not a readable torch checkpoint ({type(e).__name__}: {first}); pass a complete "
+                        f"file written by torch.save (a truncated download fails like this: download it again)")
+
+def _torch_load(path: Path):
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*pickle protocol.*")
+        try: return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:
+            if "Weights only load failed" not in str(e): raise _not_readable(path, e) from None
+        try: return torch.load(path, map_location="cpu", weights_only=False, pickle_module=_metadata_pickle)
+        except _RefusedGlobal as e:
+            names = _unsafe_globals(path) or [str(e)]
+            raise _refuse(path, f"it names {', '.join(names)}") from None
+        except Exception as e: raise _not_readable(path, e) from None
+
+def _safetensors_load(path: Path):
+    from safetensors.torch import load_file
+    try: return load_file(str(path), device="cpu")
+    except Exception as e:
+        raise CLVsMimError(f"'{path}' is not a readable .safetensors file ({type(e).__name__}: {str(e)[:120]}); "
+                           f"a truncated download fails like this: download it again") from None
+
+def safetensors_metadata(path: str | os.PathLike) -> dict[str, str]:
+    "The string metadata in a `.safetensors` header ({} for other files or none)."
+    path = Path(path)
+    if path.suffix != ".safetensors" or not path.is_file(): return {}
+    from safetensors import safe_open
+    try:
+        with safe_open(str(path), framework="pt") as f: return dict(f.metadata() or {})
+    except Exception: return {}
+
+def _check_path(path: Path):
+    if not path.exists():
+        raise CLVsMimError(f"checkpoint '{path}' does not exist; check the path (relative paths start at {Path.cwd()})")
+    if path.is_dir(): raise CLVsMimError(f"checkpoint '{path}' is a directory; pass the checkpoint file inside it")
+
+def read_checkpoint_file(path: str | os.PathLike):
+    "The object stored in `path` (torch or safetensors), read safely on the CPU: tensors, containers, inert metadata."
+    path = Path(path)
+    _check_path(path)
+    return _safetensors_load(path) if path.suffix == ".safetensors" else _torch_load(path)
+
+# %% ../nbs/08_checkpoints.ipynb #fadc721a
+_CONTAINERS = ('model', 'state_dict', 'module', 'teacher', 'method')
 
 def _is_state_dict(obj) -> bool:
     return isinstance(obj, dict) and len(obj) > 0 and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items())
@@ -58,30 +195,9 @@ def _describe(obj) -> str:
     k, v = next(((k, v) for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, Tensor)))
     return f"a dict with keys [{_preview(map(str, obj))}] whose value under {k!r} is {_a(v)}"
 
-def _torch_load(path: Path):
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*pickle protocol.*")
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        msg = str(e)
-        if "Weights only load failed" in msg:
-            m = re.search(r"WeightsUnpickler error:\s*(.+?)(?:\n|$)", msg)
-            why = m.group(1).strip().split(". ")[0] if m else "unsupported pickled object"
-            raise CLVsMimError(f"checkpoint '{path}' holds pickled Python objects that torch.load(weights_only=True) "
-                               f"refuses ({why[:150]}); if you trust the file, re-save just its tensors: "
-                               f"torch.save(torch.load(p, weights_only=False)['model'], 'weights.pt')") from None
-        first = msg.strip().splitlines()[0][:120] if msg.strip() else ""
-        raise CLVsMimError(f"'{path}' is not a torch checkpoint ({type(e).__name__}: {first}); "
-                           f"pass a file written by torch.save(model.state_dict(), path)") from None
-
-def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
-    "Load `path` safely on the CPU and unwrap `model`/`state_dict`/`module`/`teacher` containers to a dict of tensors."
-    path = Path(path)
-    if not path.exists():
-        raise CLVsMimError(f"checkpoint '{path}' does not exist; check the path (relative paths start at {Path.cwd()})")
-    if path.is_dir(): raise CLVsMimError(f"checkpoint '{path}' is a directory; pass the checkpoint file inside it")
-    obj, route = _torch_load(path), []
+def unwrap_state_dict(obj, path="checkpoint") -> dict[str, Tensor]:
+    "Descend through `model`/`state_dict`/`module`/`teacher`/`method` containers to the dict of tensors."
+    route = []
     while isinstance(obj, dict) and not _is_state_dict(obj):
         key = next((k for k in _CONTAINERS if isinstance(obj.get(k), dict)), None)
         if key is None: break
@@ -93,7 +209,11 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
                            f"{'/'.join(_CONTAINERS)}")
     return obj
 
-# %% ../nbs/08_checkpoints.ipynb #46690585
+def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
+    "Load `path` safely on the CPU and unwrap its containers to a dict of tensors."
+    return unwrap_state_dict(read_checkpoint_file(path), path)
+
+# %% ../nbs/08_checkpoints.ipynb #27e56cf0
 def _top_prefix(keys) -> str:
     "The most common first dotted component of `keys`, with its share, e.g. \"'encoder.' (150 of 152 keys)\"."
     c = Counter(k.split('.')[0] + ('.' if '.' in k else '') for k in keys)
@@ -107,36 +227,39 @@ def _non_persistent_buffers(model: nn.Module) -> set[str]:
             out.add(f"{mname}.{b}" if mname else b)
     return out
 
-def load_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool = False) -> KeyReport:
-    "Load the state dict in `path` into `model` in place; return a `KeyReport`. Unexpected keys warn; `strict` raises."
-    sd = read_state_dict(path)
+def model_name(model: nn.Module) -> str:
+    return getattr(model, 'default_cfg', {}).get('architecture', type(model).__name__)
+
+def load_checkpoint(model: nn.Module, path: str | os.PathLike | dict, strict: bool = True, warn: bool = True,
+                    name: str | None = None) -> KeyReport:
+    "Load the state dict in `path` (a file or a dict) into `model` in place; return a `KeyReport`. Strict by default."
+    sd = path if isinstance(path, dict) else read_state_dict(path)
+    where = name or ("the given state dict" if isinstance(path, dict) else f"'{path}'")
     target = model.state_dict()
     if not any(k.startswith('module.') for k in target):
         sd = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in sd.items()}
+    name = model_name(model)
     matched = [k for k in sd if k in target]
-    name = getattr(model, 'default_cfg', {}).get('architecture', type(model).__name__)
     if not matched:
-        raise CLVsMimError(f"no key of checkpoint '{path}' matches model {name}: the file's keys start with "
+        raise CLVsMimError(f"no key of {where} matches model {name}: the file's keys start with "
                            f"{_top_prefix(list(sd))}, the model's with {_top_prefix(list(target))}; "
-                           f"strip or map that prefix before loading")
-    bad = [(k, tuple(sd[k].shape), tuple(target[k].shape)) for k in matched if sd[k].shape != target[k].shape]
-    if bad:
-        k, fs, ms = bad[0]
-        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        raise CLVsMimError(f"shape mismatch loading '{path}' into {name}: '{k}' is {fs} in the file but {ms} in the "
-                           f"model{more}; build the model with the checkpoint's configuration (patch size, width, "
-                           f"grid, num_classes)")
+                           f"strip or map that prefix (cl_vs_mim.pretrained.load_pretrained does it for official files)")
     nonpersistent = _non_persistent_buffers(model)
     unexpected = [k for k in sd if k not in target]
-    report = KeyReport(missing=[k for k in target if k not in sd], unexpected=unexpected, loaded=len(matched),
-                       buffers=[k for k in unexpected if k in nonpersistent])
-    real_unexpected = [k for k in unexpected if k not in nonpersistent]
-    if strict and (report.missing or real_unexpected):
-        raise CLVsMimError(f"strict load of '{path}' into {name} failed: {report}; load with strict=False to accept "
-                           f"a partial match")
-    model.load_state_dict({k: sd[k] for k in matched}, strict=False)
-    if unexpected:
+    report = KeyReport(missing=[k for k in target if k not in sd], unexpected=unexpected,
+                       buffers=[k for k in unexpected if k in nonpersistent],
+                       mismatched=[(k, tuple(sd[k].shape), tuple(target[k].shape)) for k in matched
+                                   if sd[k].shape != target[k].shape])
+    ok = [k for k in matched if sd[k].shape == target[k].shape]
+    report.loaded = len(ok)
+    if strict and not report.complete:
+        cause = report._first_cause()
+        raise CLVsMimError(f"strict load of {where} into {name} failed: {report}" + (f"; likely cause: {cause}" if cause else "")
+                           + "; fix the model configuration, or load with strict=False to accept a partial match")
+    model.load_state_dict({k: sd[k] for k in ok}, strict=False)
+    skipped = [k for k in unexpected if k not in nonpersistent] + [k for k, *_ in report.mismatched]
+    if warn and (skipped or report.buffers):
         note = f" ({len(report.buffers)} non-persistent buffers the model recomputes)" if report.buffers else ""
-        warnings.warn(f"{len(unexpected)} unexpected keys in '{path}' not loaded into {name}{note}: "
-                      f"{_preview(unexpected)}", stacklevel=2)
+        warnings.warn(f"{len(unexpected) + len(report.mismatched)} keys of {where} not loaded into {name}{note}: "
+                      f"{_preview(skipped + report.buffers)}", stacklevel=2)
     return report

@@ -18,7 +18,6 @@ from PIL import Image
 from .core import CLVsMimError, atomic_path, atomic_write_text, default_device
 from .data import FashionMNIST, HFImageDataset, image_folder, hf_dataset, balanced_subset, _model_input_size
 from .capture import vit_info
-from .checkpoints import load_checkpoint
 from .methods import METHODS, build_method
 from .views import VIEWS
 import cl_vs_mim.models  # noqa: F401  (registers the project's timm models)
@@ -72,7 +71,7 @@ class TrainConfig:
     ckpt_every: int = 100                   # optimizer steps between checkpoints (and one at the end)
     log_every: int = 1                      # optimizer steps between metrics records
     num_workers: int = 0
-    init_from: str | None = None            # encoder checkpoint for linear_probe / finetune
+    init_from: str | None = None            # encoder checkpoint for linear_probe / finetune (ours or an official file)
     feature_cache: bool = False             # linear_probe: encode train/test once without augmentation
     eval_every_epoch: bool = False          # supervised methods: test accuracy in each epoch record
 
@@ -435,7 +434,8 @@ def train(cfg: TrainConfig | dict, out_dir, resume: bool = True, progress: bool 
         _check_batch(cfg, world, getattr(method, "min_batch", 1))  # e.g. 2 for contrastive losses and BatchNorm
         init_report = None
         if cfg.init_from:
-            init_report = load_checkpoint(method.encoder, cfg.init_from)
+            from cl_vs_mim.pretrained import load_encoder_weights  # any source: ours or an official file
+            init_report = load_encoder_weights(method.encoder, cfg.init_from)
             if master: print(f"init_from {cfg.init_from}: {init_report}")
         supervised = getattr(method, "supervised", False)
         # ---- data
