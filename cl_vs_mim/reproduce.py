@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_reproduce.ipynb #5568665d
 from __future__ import annotations
-import hashlib, json, os, sys, time
+import hashlib, json, os, sys, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
@@ -14,8 +14,9 @@ import timm
 import cl_vs_mim.models  # registers the project's small ViTs with timm
 
 # %% auto #0
-__all__ = ['PROFILES', 'CACHE_DIR', 'ANALYSIS_VERSION', 'FIGURES_DIR', 'load_model', 'ModelSpec', 'Profile', 'get_profile',
-           'attention_table', 'default_queries', 'attention_maps', 'figure_notebooks', 'run_figures']
+__all__ = ['FAMILY', 'PROFILES', 'CACHE_DIR', 'ANALYSIS_VERSION', 'FIGURES_DIR', 'load_model', 'ModelSpec', 'Profile',
+           'official_profile', 'get_profile', 'attention_table', 'default_queries', 'attention_maps',
+           'figure_notebooks', 'run_figures']
 
 # %% ../nbs/20_reproduce.ipynb #e66fcdd6
 def load_model(arch: str, checkpoint: str | os.PathLike | None = None, verbose: bool = True, **kwargs) -> torch.nn.Module:
@@ -34,13 +35,22 @@ def load_model(arch: str, checkpoint: str | os.PathLike | None = None, verbose: 
 # %% ../nbs/20_reproduce.ipynb #32c6090d
 @dataclass(frozen=True)
 class ModelSpec:
-    "One model in a figure: legend label, timm architecture, constructor kwargs, optional local checkpoint."
+    "One model in a figure: legend label, timm architecture, constructor kwargs, optional local checkpoint and its source."
     label: str
     arch: str
     kwargs: dict = field(default_factory=dict)
     checkpoint: str | None = None
+    source: str | None = None  # a `cl_vs_mim.pretrained.SOURCES` key: the checkpoint is mapped from that layout
 
-    def build(self, verbose: bool = False): return load_model(self.arch, self.checkpoint, verbose=verbose, **self.kwargs)
+    def build(self, verbose: bool = False):
+        if self.source is None: return load_model(self.arch, self.checkpoint, verbose=verbose, **self.kwargs)
+        from cl_vs_mim.pretrained import load_pretrained
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*is a fine-tuned checkpoint")  # the label says "(fine-tuned)"
+            p = load_pretrained(self.checkpoint, source=self.source, img_size=self.kwargs.get("img_size"),
+                                arch=self.arch if self.source == "timm" else None)
+        if verbose: print(p, file=sys.stderr)
+        return p.model
 
 @dataclass(frozen=True)
 class Profile:
@@ -64,17 +74,38 @@ def _random_init(arch_abs, arch_rel, note):
     return (ModelSpec(f"abs-pos ViT (MoCo v3 style), {note}", arch_abs),
             ModelSpec(f"BEiT rel-pos ViT (SimMIM style), {note}", arch_rel))
 
+#: how each source's published model is tagged in the figures (Park et al. compare CL with MIM)
+FAMILY = {"moco_v3": "CL", "dino": "CL", "simmim": "MIM", "mae": "MIM", "beit": "MIM", "cmae": "CL+MIM", "conmim": "CL+MIM"}
+
+def official_profile(checkpoints: dict, data: str = "folder", data_path=None, images: int = 5000,
+                     batch_size: int = 64, img_size: int | None = None) -> Profile:
+    "Paper scale from the user's files: {source or label: checkpoint path}, e.g. {'moco_v3': 'vit-b-300ep.pth.tar'}."
+    from cl_vs_mim.pretrained import plan_checkpoint, SOURCES
+    if not checkpoints:
+        raise CLVsMimError("the official profile needs checkpoints: --checkpoint moco_v3=FILE --checkpoint simmim=FILE "
+                           "(any of " + ", ".join(SOURCES) + "; the URLs are in the index page)")
+    if data in ("folder", "hf") and not data_path:
+        raise CLVsMimError(f"the official profile needs images: --data {data} PATH (e.g. the ImageNet validation folder)")
+    specs = []
+    for name, path in checkpoints.items():
+        plan = plan_checkpoint(path, source=name if name in SOURCES else None, img_size=img_size)
+        tag = FAMILY.get(plan.source if name not in SOURCES else name)
+        label = plan.label if name in SOURCES else f"{name}: {plan.label}"
+        specs.append(ModelSpec(f"{label} ({tag})" if tag else label, plan.arch, plan.kwargs, str(path), plan.source))
+    return Profile("official", "Park et al. scale: the user's official checkpoints on the user's images", tuple(specs),
+                   data=data, data_path=None if data_path is None else str(data_path), images=images, batch_size=batch_size)
+
 def _full_profile() -> Profile:
+    "The official profile from environment variables (CL_VS_MIM_MOCO_V3, CL_VS_MIM_SIMMIM, CL_VS_MIM_IMAGENET_VAL)."
     env = {k: os.environ.get(k) for k in ("CL_VS_MIM_MOCO_V3", "CL_VS_MIM_SIMMIM", "CL_VS_MIM_IMAGENET_VAL")}
     missing = [k for k, v in env.items() if not v]
     if missing:
         raise CLVsMimError(f"the full profile needs the official checkpoints and ImageNet: set {', '.join(missing)} "
-                           f"(paths to vit-b-300ep.pth.tar, simmim_pretrain__vit_base__img224__800ep.pth, ImageNet val/)")
-    return Profile("full", "Park et al. scale: official MoCo v3 and SimMIM ViT-B/16 on ImageNet validation images",
-                   (ModelSpec("MoCo v3 (CL)", "vit_base_patch16_224", dict(num_classes=0), env["CL_VS_MIM_MOCO_V3"]),
-                    ModelSpec("SimMIM (MIM)", "beit_base_patch16_224", dict(num_classes=0, **_SIMMIM_BEIT),
-                              env["CL_VS_MIM_SIMMIM"])),
-                   data="folder", data_path=env["CL_VS_MIM_IMAGENET_VAL"], images=5000, batch_size=64)
+                           f"(paths to vit-b-300ep.pth.tar, simmim_pretrain__vit_base__img224__800ep.pth, ImageNet val/), "
+                           f"or run: cl-vs-mim reproduce --profile official --checkpoint moco_v3=FILE --checkpoint simmim=FILE --data folder DIR")
+    p = official_profile({"moco_v3": env["CL_VS_MIM_MOCO_V3"], "simmim": env["CL_VS_MIM_SIMMIM"]},
+                         data_path=env["CL_VS_MIM_IMAGENET_VAL"])
+    return Profile("full", p.description, p.models, p.data, p.data_path, p.images, p.batch_size)
 
 PROFILES = {
     "smoke": Profile("smoke", "CI-sized: the pipeline end to end on 8 Fashion-MNIST images, random-init small ViTs",
@@ -86,10 +117,12 @@ PROFILES = {
                    _random_init("vit_tiny_d6_patch2_28", "beit_tiny_d6_patch2_28", "random init"), images=10000, batch_size=250),
 }
 
-def get_profile(name: str) -> Profile:
-    "Look up a profile by name (`full` reads its checkpoint and data paths from the environment)."
+def get_profile(name: str, **official) -> Profile:
+    "Look up a profile by name (`official` takes `official_profile`'s arguments; `full` reads them from the environment)."
+    if name == "official": return official_profile(**official)
+    if official: raise CLVsMimError(f"checkpoints and data are given only to the official profile, not '{name}'")
     if name == "full": return _full_profile()
-    if name not in PROFILES: raise CLVsMimError(f"unknown profile '{name}': choose from {[*PROFILES, 'full']}")
+    if name not in PROFILES: raise CLVsMimError(f"unknown profile '{name}': choose from {[*PROFILES, 'official', 'full']}")
     return PROFILES[name]
 
 # %% ../nbs/20_reproduce.ipynb #8ca1ea69
@@ -101,7 +134,7 @@ def _cache_key(spec: ModelSpec, data: str, data_path, images: int, extra=None) -
     if spec.checkpoint:
         p = Path(spec.checkpoint)
         ck = [str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns] if p.exists() else str(p)
-    blob = json.dumps([ANALYSIS_VERSION, spec.arch, spec.kwargs, ck, data, data_path, images, extra], sort_keys=True,
+    blob = json.dumps([ANALYSIS_VERSION, spec.arch, spec.kwargs, ck, spec.source, data, data_path, images, extra], sort_keys=True,
                       default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -125,7 +158,7 @@ def attention_table(models, data: str = "fashion-mnist", data_path=None, images:
         frames.append(df.assign(model=spec.label))
     return pd.concat(frames, ignore_index=True)
 
-# %% ../nbs/20_reproduce.ipynb #264ca4b8
+# %% ../nbs/20_reproduce.ipynb #6c1d04d9
 def default_queries(grid_size) -> list[tuple[int, int]]:
     "Two patch queries at different places: the centre (on the object for centred images) and the upper-left quarter."
     r, c = grid_size
@@ -144,7 +177,7 @@ def attention_maps(model, image: torch.Tensor, queries, head=None) -> list[torch
         model.forward_features(image.unsqueeze(0).to(next(model.parameters()).device))
     return [torch.stack(maps) for maps in per_query]
 
-# %% ../nbs/20_reproduce.ipynb #2f9b94fe
+# %% ../nbs/20_reproduce.ipynb #16702c65
 FIGURES_DIR = PROJECT_DIR / "nbs" / "figures"
 
 def figure_notebooks(only=None) -> list[Path]:
@@ -154,10 +187,10 @@ def figure_notebooks(only=None) -> list[Path]:
     if not nbs: raise CLVsMimError(f"no figure notebooks match {only} in {FIGURES_DIR}")
     return nbs
 
-def run_figures(profile: str = "smoke", out="reports", only=None, progress: bool = True) -> list[dict]:
-    "Execute the figure notebooks for `profile` into `out/<profile>/<figure id>/`; return a summary per notebook."
+def run_figures(profile: str | Profile = "smoke", out="reports", only=None, progress: bool = True) -> list[dict]:
+    "Execute the figure notebooks for `profile` (a name or a `Profile`) into `out/<profile>/<figure id>/`."
     import papermill as pm
-    prof = get_profile(profile)
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
     results = []
     for nb in figure_notebooks(only):
         dst = Path(out).resolve() / prof.name / nb.stem  # absolute: the notebook runs with dst as its working dir
