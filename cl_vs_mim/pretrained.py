@@ -364,7 +364,7 @@ def plan_checkpoint(path, source: str | None = None, arch: str | None = None, im
         sd, kw = resize_position_embeddings(sd, kw, img_size, family)
     elif img_size: kw = {**kw, "img_size": img_size}
     label = f"{title}{' (fine-tuned)' if fine_tuned else ''}"
-    return CheckpointPlan(str(path), det.source, label, a, kw, sd, dropped, fine_tuned, det.evidence, notes)
+    return CheckpointPlan(str(path), source or det.source, label, a, kw, sd, dropped, fine_tuned, det.evidence, notes)
 
 @dataclass
 class Pretrained:

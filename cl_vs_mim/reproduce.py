@@ -44,11 +44,16 @@ class ModelSpec:
 
     def build(self, verbose: bool = False):
         if self.source is None: return load_model(self.arch, self.checkpoint, verbose=verbose, **self.kwargs)
-        from cl_vs_mim.pretrained import load_pretrained
+        from cl_vs_mim.pretrained import load_pretrained, SOURCES
+        # the plan is re-derived from the file (same source, same architecture from the same shapes); only a named
+        # source is passed on, "timm" and metadata-described files are detected again
+        source = self.source if self.source in SOURCES and self.source != "timm" else None
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*is a fine-tuned checkpoint")  # the label says "(fine-tuned)"
-            p = load_pretrained(self.checkpoint, source=self.source, img_size=self.kwargs.get("img_size"),
-                                arch=self.arch if self.source == "timm" else None)
+            p = load_pretrained(self.checkpoint, source=source, img_size=self.kwargs.get("img_size"))
+        if p.plan.arch != self.arch or p.plan.kwargs != self.kwargs:
+            raise CLVsMimError(f"'{self.checkpoint}' now loads as {p.plan.arch} {p.plan.kwargs}, not the {self.arch} "
+                               f"{self.kwargs} of this spec: was the file replaced? rebuild the profile")
         if verbose: print(p, file=sys.stderr)
         return p.model
 
