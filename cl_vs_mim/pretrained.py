@@ -321,11 +321,13 @@ def plan_checkpoint(path, source: str | None = None, arch: str | None = None, im
     obj = read_checkpoint_file(path)
     meta = safetensors_metadata(path)
     notes, ours = [], None
-    if source in (None, "ours"): ours = _ours(obj, path)
+    if source not in SOURCES and source is not None: check_source({}, source)  # unknown name: one-line error
+    ours = _ours(obj, path)  # our runs name their model; a source given with one only labels it (MoCo v3 run, ...)
     if ours is not None:
         a, kw, sd, dropped = ours
         kw = {**kw, "num_classes": sd["head.weight"].shape[0] if "head.weight" in sd else 0}
         det, title = Detection("ours", "a cl-vs-mim training run (its config names the model)"), f"cl-vs-mim run {path.parent.name}"
+        if source not in (None, "ours", "timm"): title = f"{SOURCES[source].title} ({title})"
         family = "timm"
     elif meta.get("arch"):
         sd, dropped = unwrap_state_dict(obj, path), {}
