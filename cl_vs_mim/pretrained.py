@@ -265,19 +265,29 @@ def _run_model(cfg: dict) -> tuple[str, dict]:
     if cfg.get("method") == "moco_v3_local": kw["attn_kernel_size"] = (cfg.get("method_kwargs") or {}).get("kernel_size", 3)
     return cfg["model"], kw
 
-def _ours(obj, path: Path):
-    "(arch, kwargs, state dict, dropped) of one of our run files, or None when `obj` is not one."
+_DECODER_OPTIONS = ("decoder_dim", "decoder_depth", "decoder_heads", "norm_pix_loss")
+
+def _ours(obj, path: Path, decoder: bool = False):
+    "(arch, kwargs, state dict, dropped, decoder options) of one of our run files, or None when `obj` is not one."
     if isinstance(obj, dict) and isinstance(obj.get("config"), dict) and isinstance(obj.get("method"), dict):
-        arch, kw = _run_model(obj["config"])
-        sd, dropped = _split(obj["method"], _strip("encoder."), lambda k: f"{obj['config'].get('method')} method part "
+        cfg = obj["config"]
+        arch, kw = _run_model(cfg)
+        if decoder:
+            if cfg.get("method") != "mae":
+                raise CLVsMimError(f"'{path}' is a {cfg.get('method')} run: decoder=True needs an MAE run's checkpoint.pt")
+            opts = {k: v for k, v in (cfg.get("method_kwargs") or {}).items() if k in _DECODER_OPTIONS}
+            return arch, kw, dict(obj["method"]), {}, opts
+        sd, dropped = _split(obj["method"], _strip("encoder."), lambda k: f"{cfg.get('method')} method part "
                              f"outside the encoder ({_reason(k) or 'head'})")
-        return arch, kw, sd, dropped
+        return arch, kw, sd, dropped, {}
+    if decoder:
+        raise CLVsMimError(f"'{path}' holds no MAE decoder: pass the MAE run's checkpoint.pt, or an official file with decoder_* keys")
     cfg_file = path.parent / "config.json"
     if path.name == "encoder.pt" and cfg_file.is_file():
         cfg = json.loads(cfg_file.read_text())
         if isinstance(cfg, dict) and "model" in cfg:
             arch, kw = _run_model(cfg)
-            return arch, kw, unwrap_state_dict(obj, path), {}
+            return arch, kw, unwrap_state_dict(obj, path), {}, {}
     return None
 
 # %% ../nbs/08a_pretrained.ipynb #a149e331
@@ -311,6 +321,7 @@ class CheckpointPlan:
     fine_tuned: bool = False
     evidence: str = ""
     notes: list = field(default_factory=list)
+    decoder_options: dict = field(default_factory=dict)  # MAE decoder size/heads when loading with decoder=True
 
 def _fine_tuned(sd) -> bool: return "head.weight" in sd or "fc_norm.weight" in sd
 
@@ -322,10 +333,13 @@ def plan_checkpoint(path, source: str | None = None, arch: str | None = None, im
     meta = safetensors_metadata(path)
     notes, ours = [], None
     if source not in SOURCES and source is not None: check_source({}, source)  # unknown name: one-line error
-    ours = _ours(obj, path)  # our runs name their model; a source given with one only labels it (MoCo v3 run, ...)
+    decoder_options = {}
+    is_run = isinstance(obj, dict) and isinstance(obj.get("config"), dict) and isinstance(obj.get("method"), dict)
+    ours = _ours(obj, path, decoder and is_run)  # our runs name their model; a given source only labels them
     if ours is not None:
-        a, kw, sd, dropped = ours
-        kw = {**kw, "num_classes": sd["head.weight"].shape[0] if "head.weight" in sd else 0}
+        a, kw, sd, dropped, decoder_options = ours
+        head = sd.get("encoder.head.weight" if decoder else "head.weight")
+        kw = {**kw, "num_classes": head.shape[0] if head is not None else 0}
         det, title = Detection("ours", "a cl-vs-mim training run (its config names the model)"), f"cl-vs-mim run {path.parent.name}"
         if source not in (None, "ours", "timm"): title = f"{SOURCES[source].title} ({title})"
         family = "timm"
@@ -366,7 +380,8 @@ def plan_checkpoint(path, source: str | None = None, arch: str | None = None, im
         sd, kw = resize_position_embeddings(sd, kw, img_size, family)
     elif img_size: kw = {**kw, "img_size": img_size}
     label = f"{title}{' (fine-tuned)' if fine_tuned else ''}"
-    return CheckpointPlan(str(path), source or det.source, label, a, kw, sd, dropped, fine_tuned, det.evidence, notes)
+    return CheckpointPlan(str(path), source or det.source, label, a, kw, sd, dropped, fine_tuned, det.evidence, notes,
+                          decoder_options)
 
 @dataclass
 class Pretrained:
@@ -395,7 +410,8 @@ def build_for_plan(plan: CheckpointPlan, decoder: bool = False) -> nn.Module:
             enc = timm.create_model(plan.arch, pretrained=False, **{**plan.kwargs, "num_classes": 0})
             depth = 1 + max(int(m.group(1)) for k in sd if (m := re.match(r"decoder\.blocks\.(\d+)\.", k)))
             dim = sd["decoder.embed.weight"].shape[0]
-            return MAE(enc, decoder_dim=dim, decoder_depth=depth, decoder_heads=max(1, dim // 32))
+            opts = {"decoder_heads": max(1, dim // 32), **plan.decoder_options, "decoder_dim": dim, "decoder_depth": depth}
+            return MAE(enc, **opts)  # heads: MAE's 16 for its 512-d decoder (dim/32), or what our run's config says
         return timm.create_model(plan.arch, pretrained=False, **plan.kwargs)
     except (RuntimeError, TypeError, ValueError) as e:
         raise CLVsMimError(f"cannot build {plan.arch} with {plan.kwargs} for '{plan.path}': {str(e).splitlines()[0][:150]}") from None

@@ -15,7 +15,7 @@ import cl_vs_mim.models  # registers the project's small ViTs with timm
 
 # %% auto #0
 __all__ = ['FAMILY', 'PROFILES', 'CACHE_DIR', 'ANALYSIS_VERSION', 'FIGURES_DIR', 'load_model', 'ModelSpec', 'Profile',
-           'official_profile', 'get_profile', 'attention_table', 'default_queries', 'attention_maps',
+           'official_profile', 'get_profile', 'attention_table', 'default_queries', 'attention_maps', 'figure_id',
            'figure_notebooks', 'run_figures']
 
 # %% ../nbs/20_reproduce.ipynb #e66fcdd6
@@ -41,8 +41,16 @@ class ModelSpec:
     kwargs: dict = field(default_factory=dict)
     checkpoint: str | None = None
     source: str | None = None  # a `cl_vs_mim.pretrained.SOURCES` key: the checkpoint is mapped from that layout
+    options: dict = field(default_factory=dict)  # {"decoder": True}: an MAE with its decoder; {"encoder": "target"}: CMAE
 
     def build(self, verbose: bool = False):
+        decoder = bool(self.options.get("decoder", False))
+        if decoder and self.checkpoint is None:  # a random-init MAE (encoder + decoder), e.g. for P-Fig10 in smoke
+            from cl_vs_mim.methods import build_method
+            return build_method("mae", self.arch, self.kwargs, **{k: v for k, v in self.options.items() if k != "decoder"}).eval()
+        if decoder and self.source is None:
+            from cl_vs_mim.pretrained import load_pretrained
+            return load_pretrained(self.checkpoint, decoder=True).model
         if self.source is None: return load_model(self.arch, self.checkpoint, verbose=verbose, **self.kwargs)
         from cl_vs_mim.pretrained import load_pretrained, SOURCES
         # the plan is re-derived from the file (same source, same architecture from the same shapes); only a named
@@ -50,7 +58,8 @@ class ModelSpec:
         source = self.source if self.source in SOURCES and self.source != "timm" else None
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*is a fine-tuned checkpoint")  # the label says "(fine-tuned)"
-            p = load_pretrained(self.checkpoint, source=source, img_size=self.kwargs.get("img_size"))
+            p = load_pretrained(self.checkpoint, source=source, img_size=None if decoder else self.kwargs.get("img_size"),
+                                decoder=decoder, encoder=self.options.get("encoder", "online"))
         if p.plan.arch != self.arch or p.plan.kwargs != self.kwargs:
             raise CLVsMimError(f"'{self.checkpoint}' now loads as {p.plan.arch} {p.plan.kwargs}, not the {self.arch} "
                                f"{self.kwargs} of this spec: was the file replaced? rebuild the profile")
@@ -67,11 +76,16 @@ class Profile:
     data_path: str | None = None
     images: int = 1000
     batch_size: int = 32
+    figure_models: dict = field(default_factory=dict)  # figure id (e.g. "P-Fig10") → its own tuple of ModelSpecs
 
-    def figure_parameters(self, out_dir) -> dict:
-        "The papermill parameters every figure notebook accepts."
-        return dict(profile=self.name, models=[asdict(m) for m in self.models], data=self.data, data_path=self.data_path,
-                    images=self.images, batch_size=self.batch_size, out_dir=str(out_dir))
+    def models_for(self, figure: str | None = None) -> tuple:
+        "The models figure `figure` analyses: its own list when the profile has one, else the profile's models."
+        return self.figure_models.get(figure, self.models) if figure else self.models
+
+    def figure_parameters(self, out_dir, figure: str | None = None) -> dict:
+        "The papermill parameters every figure notebook accepts (`figure` picks that figure's model list)."
+        return dict(profile=self.name, models=[asdict(m) for m in self.models_for(figure)], data=self.data,
+                    data_path=self.data_path, images=self.images, batch_size=self.batch_size, out_dir=str(out_dir))
 
 _SIMMIM_BEIT = dict(use_abs_pos_emb=False, use_rel_pos_bias=False, use_shared_rel_pos_bias=True, init_values=0.1)
 
@@ -185,6 +199,10 @@ def attention_maps(model, image: torch.Tensor, queries, head=None) -> list[torch
 # %% ../nbs/20_reproduce.ipynb #16702c65
 FIGURES_DIR = PROJECT_DIR / "nbs" / "figures"
 
+def figure_id(notebook) -> str:
+    "'P-Fig10' for nbs/figures/P-Fig10_mae_decoder.ipynb."
+    return Path(notebook).stem.split("_")[0]
+
 def figure_notebooks(only=None) -> list[Path]:
     "The figure notebooks (optionally those whose id starts with one of `only`, e.g. ['P-Fig03'])."
     nbs = sorted(FIGURES_DIR.glob("*.ipynb"))
@@ -201,7 +219,7 @@ def run_figures(profile: str | Profile = "smoke", out="reports", only=None, prog
         dst = Path(out).resolve() / prof.name / nb.stem  # absolute: the notebook runs with dst as its working dir
         dst.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        pm.execute_notebook(str(nb), str(dst / nb.name), parameters=prof.figure_parameters(dst), cwd=str(dst),
+        pm.execute_notebook(str(nb), str(dst / nb.name), parameters=prof.figure_parameters(dst, figure_id(nb)), cwd=str(dst),
                             progress_bar=False, kernel_name="python3", log_output=False)
         results.append({"figure": nb.stem, "seconds": round(time.perf_counter() - t0, 1), "out_dir": str(dst),
                         "files": sorted(p.name for p in dst.iterdir() if p.suffix in (".png", ".pdf", ".csv"))})
