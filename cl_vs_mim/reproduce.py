@@ -14,9 +14,9 @@ import timm
 import cl_vs_mim.models  # registers the project's small ViTs with timm
 
 # %% auto #0
-__all__ = ['FAMILY', 'PROFILES', 'CACHE_DIR', 'ANALYSIS_VERSION', 'FIGURES_DIR', 'load_model', 'ModelSpec', 'Profile',
-           'official_profile', 'get_profile', 'attention_table', 'default_queries', 'attention_maps', 'figure_id',
-           'figure_notebooks', 'run_figures']
+__all__ = ['FAMILY', 'PROFILES', 'CACHE_DIR', 'ANALYSIS_VERSION', 'CLAIMS', 'FIGURES', 'FIGURES_DIR', 'load_model', 'ModelSpec',
+           'Profile', 'official_profile', 'get_profile', 'attention_table', 'default_queries', 'attention_maps',
+           'Figure', 'missing_figures', 'figure_id', 'figure_notebooks', 'run_figures']
 
 # %% ../nbs/20_reproduce.ipynb #e66fcdd6
 def load_model(arch: str, checkpoint: str | os.PathLike | None = None, verbose: bool = True, **kwargs) -> torch.nn.Module:
@@ -197,6 +197,62 @@ def attention_maps(model, image: torch.Tensor, queries, head=None) -> list[torch
     return [torch.stack(maps) for maps in per_query]
 
 # %% ../nbs/20_reproduce.ipynb #16702c65
+CLAIMS = {
+    1: "late-layer mean attention distance: CL (MoCo v3, DINO) > MIM (SimMIM, BEiT, MAE)",
+    2: "late-layer attention NMI: MoCo v3 < SimMIM; two queries' attention maps differ less for MoCo",
+    3: "late-layer cosine similarity between heads, across the MSA, between tokens: MoCo > SimMIM",
+    4: "more heads lower SimMIM's inter-head similarity more than MoCo's",
+    5: "SimMIM's first MSA spreads tokens (ratio > 1); MoCo's last leaves the spread (≈ 1) and moves image means apart",
+    6: "token-level mid-rank spectrum rises through SimMIM, not MoCo; image-level late-depth spectrum MoCo > SimMIM",
+    7: "high-frequency Δ log amplitude: SimMIM > MoCo at most depths; both drop over their final blocks",
+    8: "shape reliance: MoCo > supervised > SimMIM",
+    9: "accuracy drop under high-frequency band noise: SimMIM > MoCo (LP, and FT with a smaller gap)",
+    10: "per-layer probe: early SimMIM > MoCo, last MoCo > SimMIM; SimMIM falls over its last blocks",
+    11: "last-layer linear probe: CL > MIM",
+    12: "MAE at mask ratio 0: late-encoder NMI < SimMIM's, decoder NMI > SimMIM's late NMI",
+    15: "MoCo with local attention: smaller kernel, lower LP and higher FT",
+    16: "re-initialising the first blocks before FT costs SimMIM more; the last blocks cost MoCo more",
+    17: "after fine-tuning, claims 2 and 7 keep their direction with smaller gaps",
+    18: "last-layer tokens cluster by image: silhouette MoCo > SimMIM",
+}
+
+@dataclass(frozen=True)
+class Figure:
+    "One figure notebook: what it shows, the claims it bears on, what it needs at paper scale."
+    id: str
+    title: str
+    claims: tuple = ()
+    needs: str = "checkpoints + images"
+
+FIGURES = {f.id: f for f in [
+    Figure("P-Fig02", "attention maps of two queries at every depth; query divergence", (2,)),
+    Figure("P-Fig03", "mean attention distance vs depth", (1,)),
+    Figure("P-Fig04", "attention NMI vs depth (and P-FigE1a: its spread over heads)", (2,)),
+    Figure("P-Fig05", "cosine similarity between heads, across the MSA, between tokens", (3, 4)),
+    Figure("P-Fig06", "tokens before/after self-attention in an SVD basis; token spread", (5,)),
+    Figure("P-Fig07", "singular-value spectra of tokens and of images per depth", (6,)),
+    Figure("P-Fig08", "shape bias and accuracy drop under frequency-band noise (linear-probe models)", (8, 9), "checkpoints + labelled images"),
+    Figure("P-Fig09", "Fourier Δ log amplitude vs depth", (7,)),
+    Figure("P-Fig10", "MAE at mask ratio 0 through encoder and decoder: NMI and Fourier", (12,), "an MAE file with decoder weights + images"),
+    Figure("P-Fig11", "linear probe of every block", (10, 11), "checkpoints + labelled images"),
+    Figure("P-FigC1", "attention distance and NMI across SSL methods", (1, 2)),
+    Figure("P-FigC2", "attention distance and NMI across model sizes", (1, 2)),
+    Figure("P-FigD1", "MoCo with local attention: probe and fine-tune accuracy vs kernel", (15,), "trained local-attention runs"),
+    Figure("P-FigE1", "per-head NMI: spread and density at one layer", ()),
+    Figure("P-FigE2", "t-SNE of last-layer tokens of 18 images; silhouette by image and class", (18,)),
+    Figure("P-FigE3", "MoCo's first layer clumps tokens (second singular value)", ()),
+    Figure("P-FigF1", "NMI and Fourier of fine-tuned models", (17,), "fine-tuned checkpoints + images"),
+    Figure("P-FigF2", "shape bias and band-noise drop of fine-tuned models", (8, 9), "fine-tuned checkpoints + labelled images"),
+    Figure("P-FigF3", "fine-tune accuracy after re-initialising the first or last blocks", (16,), "fine-tuning runs"),
+]}
+
+# %% ../nbs/20_reproduce.ipynb #068d4757
+def missing_figures() -> list[str]:
+    "Registry entries that have no notebook in nbs/figures/ yet."
+    have = {p.stem.split("_")[0] for p in (PROJECT_DIR / "nbs" / "figures").glob("*.ipynb")}
+    return [f for f in FIGURES if f not in have]
+
+# %% ../nbs/20_reproduce.ipynb #3f15cc85
 FIGURES_DIR = PROJECT_DIR / "nbs" / "figures"
 
 def figure_id(notebook) -> str:
