@@ -43,7 +43,13 @@ class ModelSpec:
     source: str | None = None  # a `cl_vs_mim.pretrained.SOURCES` key: the checkpoint is mapped from that layout
     options: dict = field(default_factory=dict)  # {"decoder": True}: an MAE with its decoder; {"encoder": "target"}: CMAE
 
-    def build(self, verbose: bool = False):
+    def build(self, verbose: bool = False, seed: int = 0):
+        "The model, in eval mode: loaded from the checkpoint, or randomly initialised from `seed` (same weights every run)."
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self._build(verbose)
+
+    def _build(self, verbose: bool):
         decoder = bool(self.options.get("decoder", False))
         if decoder and self.checkpoint is None:  # a random-init MAE (encoder + decoder), e.g. for P-Fig10 in smoke
             from cl_vs_mim.methods import build_method
@@ -110,7 +116,8 @@ def official_profile(checkpoints: dict, data: str = "folder", data_path=None, im
         plan = plan_checkpoint(path, source=name if name in SOURCES else None, img_size=img_size)
         tag = FAMILY.get(plan.source if name not in SOURCES else name)
         label = plan.label if name in SOURCES else f"{name}: {plan.label}"
-        specs.append(ModelSpec(f"{label} ({tag})" if tag else label, plan.arch, plan.kwargs, str(path), plan.source))
+        # absolute: the figure notebooks run with their output folder as the working directory
+        specs.append(ModelSpec(f"{label} ({tag})" if tag else label, plan.arch, plan.kwargs, str(Path(path).resolve()), plan.source))
     return Profile("official", "Park et al. scale: the user's official checkpoints on the user's images", tuple(specs),
                    data=data, data_path=None if data_path is None else str(data_path), images=images, batch_size=batch_size)
 
@@ -153,7 +160,7 @@ def _cache_key(spec: ModelSpec, data: str, data_path, images: int, extra=None) -
     if spec.checkpoint:
         p = Path(spec.checkpoint)
         ck = [str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns] if p.exists() else str(p)
-    blob = json.dumps([ANALYSIS_VERSION, spec.arch, spec.kwargs, ck, spec.source, data, data_path, images, extra], sort_keys=True,
+    blob = json.dumps([ANALYSIS_VERSION, spec.arch, spec.kwargs, ck, spec.source, spec.options, data, data_path, images, extra], sort_keys=True,
                       default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
