@@ -19,9 +19,10 @@ from timm.models.vision_transformer import Block
 from timm.optim._param_groups import param_groups_weight_decay, param_groups_layer_decay
 
 # %% auto #0
-__all__ = ['METHODS', 'is_beit', 'grid_size', 'patch_size', 'in_chans', 'encode', 'visible_order', 'encode_visible', 'Method',
-           'momentum_copy', 'mlp_head', 'MoCoV3', 'SimMIM', 'MAEDecoder', 'MAE', 'Hybrid', 'CMAE', 'ConMIM',
-           'resolve_blocks', 'LinearProbe', 'FineTune', 'method_options', 'build_method']
+__all__ = ['REINIT_WHICH', 'METHODS', 'is_beit', 'grid_size', 'patch_size', 'in_chans', 'encode', 'visible_order',
+           'encode_visible', 'Method', 'momentum_copy', 'mlp_head', 'MoCoV3', 'SimMIM', 'MAEDecoder', 'MAE', 'Hybrid',
+           'CMAE', 'ConMIM', 'reinit_indices', 'parse_reinit', 'fresh_model', 'reinit_blocks', 'resolve_blocks',
+           'LinearProbe', 'FineTune', 'method_options', 'build_method']
 
 # %% ../nbs/06_methods.ipynb #51e4aec7
 def is_beit(encoder: nn.Module) -> bool:
@@ -87,6 +88,7 @@ class Method(nn.Module):
     def loss(self, batch: dict) -> Tensor: raise NotImplementedError
     def forward(self, batch: dict) -> Tensor: return self.loss(batch)
     def update_targets(self, progress: float) -> None: "EMA updates after an optimizer step (none by default)."
+    def after_init(self) -> None: "Called by the training loop after `init_from` weights are loaded (nothing by default)."
 
     def no_weight_decay(self) -> set[str]:
         nwd = getattr(self.encoder, 'no_weight_decay', lambda: set())()
@@ -371,7 +373,47 @@ class ConMIM(Method):
         ema_update_(self.slow_projector, self.projector, m)
         self.logs['momentum'] = m
 
-# %% ../nbs/06_methods.ipynb #fa6432ce
+# %% ../nbs/06_methods.ipynb #08976c45
+REINIT_WHICH = ('first', 'last')
+
+def reinit_indices(which: str, k: int, depth: int) -> list[int]:
+    "timm block indices (0-based) of the first or last `k` of `depth` blocks (k = 0: none)."
+    if which not in REINIT_WHICH:
+        raise CLVsMimError(f"reinit which={which!r}: choose 'first' or 'last' (the blocks counted from the input or the output)")
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= depth:
+        raise CLVsMimError(f"reinit k={k!r}: choose an integer from 0 to {depth} (the encoder has {depth} blocks)")
+    return list(range(k)) if which == 'first' else list(range(depth - k, depth))
+
+def parse_reinit(reinit) -> tuple[str, int] | None:
+    "None, or ('first' | 'last', k) from a tuple or a JSON list."
+    if reinit is None: return None
+    if not isinstance(reinit, (tuple, list)) or len(reinit) != 2:
+        raise CLVsMimError(f"reinit={reinit!r}: give None, ['first', k] or ['last', k] (k blocks to re-initialise)")
+    return (reinit[0], reinit[1])
+
+def fresh_model(model: nn.Module, seed: int = 0, **model_kwargs) -> nn.Module:
+    "A newly initialised `timm.create_model` of `model`'s architecture (its `pretrained_cfg`), seeded; the global RNG is untouched."
+    arch = getattr(model, 'pretrained_cfg', {}).get('architecture')
+    if arch is None: raise CLVsMimError(f"{type(model).__name__} has no pretrained_cfg['architecture']: pass fresh=<a new model>")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return timm.create_model(arch, **{'num_classes': 0, **model_kwargs})
+
+def reinit_blocks(model: nn.Module, which: str, k: int, seed: int = 0, fresh=None, **model_kwargs) -> list[int]:
+    "Overwrite the first/last `k` blocks of `model` with a fresh model's (`fresh`: a model or {index: state}); return their indices."
+    idx = reinit_indices(which, k, len(model.blocks))
+    if not idx: return idx
+    if fresh is None: fresh = fresh_model(model, seed, **model_kwargs)
+    for i in idx:
+        try:
+            state = fresh[i] if isinstance(fresh, dict) else fresh.blocks[i].state_dict()
+            model.blocks[i].load_state_dict(state)
+        except (RuntimeError, KeyError, IndexError) as e:
+            raise CLVsMimError(f"cannot re-initialise block {i}: the fresh model's block does not fit ({str(e).splitlines()[0]}); "
+                               f"create it with the same constructor kwargs (pass them to reinit_blocks or fresh=)") from None
+    return idx
+
+# %% ../nbs/06_methods.ipynb #27bcae07
 def resolve_blocks(blocks, depth: int) -> list[int]:
     "'all' | 'last' | int | list of ints (negative counts from the end) → sorted block indices."
     if blocks == 'all': return list(range(depth))
@@ -433,11 +475,23 @@ class FineTune(Method):
     "The whole encoder + a linear classifier, cross-entropy with label smoothing; layer-wise lr decay via timm."
     views_key, supervised, min_batch = 'supervised', True, 1
 
-    def __init__(self, encoder: nn.Module, num_classes: int = 10, label_smoothing: float = 0.1):
+    def __init__(self, encoder: nn.Module, num_classes: int = 10, label_smoothing: float = 0.1, reinit=None):
         super().__init__(encoder)
+        # Park Fig. F.3: `reinit=('first', k)` / `('last', k)` re-initialises k blocks of the loaded encoder. The
+        # encoder given here is the fresh timm model `build_method` just created (same architecture and kwargs, the
+        # run's build seed), so its blocks ARE a fresh model's: keep them and put them back in `after_init`, which the
+        # training loop calls once `init_from` is loaded.
+        self.reinit = parse_reinit(reinit)
+        idx = reinit_indices(*self.reinit, len(encoder.blocks)) if self.reinit else []
+        self._fresh_blocks = {i: {k: v.detach().clone() for k, v in encoder.blocks[i].state_dict().items()} for i in idx}
         encoder.reset_classifier(num_classes)
         trunc_normal_(encoder.head.weight, std=2e-5); nn.init.zeros_(encoder.head.bias)  # as MAE's fine-tuning
         self.label_smoothing, self.head_names = label_smoothing, ['head']
+
+    def after_init(self) -> None:
+        if self.reinit and self._fresh_blocks:   # once; then the kept copies are freed
+            reinit_blocks(self.encoder, *self.reinit, fresh=self._fresh_blocks)
+            self._fresh_blocks = {}
 
     def predict(self, batch: dict) -> dict[str, Tensor]: return {'head': self.encoder(batch['x'])}
 
@@ -451,7 +505,7 @@ class FineTune(Method):
         if layer_decay is None: return param_groups_weight_decay(self.encoder, weight_decay, no_weight_decay_list=nwd)
         return param_groups_layer_decay(self.encoder, weight_decay, no_weight_decay_list=nwd, layer_decay=layer_decay)
 
-# %% ../nbs/06_methods.ipynb #f7b0bb79
+# %% ../nbs/06_methods.ipynb #67e991d5
 METHODS: dict[str, type[Method]] = {'moco_v3': MoCoV3, 'moco_v3_local': MoCoV3, 'simmim': SimMIM, 'mae': MAE,
                                     'hybrid': Hybrid, 'cmae': CMAE, 'conmim': ConMIM,
                                     'linear_probe': LinearProbe, 'finetune': FineTune}

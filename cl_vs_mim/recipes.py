@@ -10,7 +10,7 @@ from .core import CLVsMimError, atomic_write_text
 from .train import TrainConfig, RECIPES
 
 # %% auto #0
-__all__ = ['FULL_RECIPES', 'CPU_PRETRAIN', 'CPU_METHODS', 'CPU_RECIPES', 'SMOKE_RECIPES', 'train_recipes']
+__all__ = ['FULL_RECIPES', 'CPU_PRETRAIN', 'CPU_METHODS', 'CPU_RECIPES', 'SMOKE_RECIPES', 'REINIT_KS', 'train_recipes']
 
 # %% ../nbs/09_recipes.ipynb #df4c373b
 _VIT_B = 'vit_base_sincos_patch16_224'
@@ -111,9 +111,21 @@ SMOKE_RECIPES: dict[str, TrainConfig] = {
                                    'warmup_epochs': 0.25})
     for run in CPU_METHODS}
 
+# Park Fig. F.3: fine-tune after re-initialising the first / last k blocks of the pre-trained encoder (set init_from;
+# FineTune re-initialises them after loading it). Same recipe as cpu-finetune otherwise; k = 0 is cpu-finetune itself.
+REINIT_KS = (1, 2, 3)
+_SMOKE_FT = dict(train_images=64, test_images=64, batch_size=16, epochs=2.0, warmup_epochs=0.25, ckpt_every=4, log_every=1)
+SMOKE_RECIPES['smoke-finetune'] = TrainConfig(**{**CPU_RECIPES['cpu-finetune'].to_dict(), 'name': 'smoke-finetune', **_SMOKE_FT})
+for _which in ('first', 'last'):
+    for _k in REINIT_KS:
+        _kw = {**CPU_RECIPES['cpu-finetune'].method_kwargs, 'reinit': [_which, _k]}
+        for _prefix, _table, _base in (('cpu', CPU_RECIPES, 'cpu-finetune'), ('smoke', SMOKE_RECIPES, 'smoke-finetune')):
+            _name = f'{_prefix}-finetune-reinit-{_which}{_k}'
+            _table[_name] = TrainConfig(**{**_table[_base].to_dict(), 'name': _name, 'method_kwargs': _kw})
+
 RECIPES.update(FULL_RECIPES); RECIPES.update(CPU_RECIPES); RECIPES.update(SMOKE_RECIPES)
 
-# %% ../nbs/09_recipes.ipynb #dee1d126
+# %% ../nbs/09_recipes.ipynb #1dff7ed0
 def train_recipes(prefix: str = 'cpu', out='runs', only=None, progress: bool = True) -> dict[str, dict]:
     "Train (or reuse) every pre-training recipe `{prefix}-<run>` into `out/prefix/<run>`; return run → results."
     from cl_vs_mim.train import train

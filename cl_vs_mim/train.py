@@ -437,6 +437,7 @@ def train(cfg: TrainConfig | dict, out_dir, resume: bool = True, progress: bool 
             from cl_vs_mim.pretrained import load_encoder_weights  # any source: ours or an official file
             init_report = load_encoder_weights(method.encoder, cfg.init_from)
             if master: print(f"init_from {cfg.init_from}: {init_report}")
+        method.after_init()  # after the loaded weights, e.g. FineTune's block re-initialisation (Park Fig. F.3)
         supervised = getattr(method, "supervised", False)
         # ---- data
         geo = view_geometry(method.encoder)
