@@ -21,8 +21,8 @@ import torchvision.transforms.functional as TF
 __all__ = ['FMNIST_DIR', 'FASHION_MNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_COUNTS', 'FASHION_MNIST_MEAN', 'FASHION_MNIST_STD',
            'HF_CACHE_DIR', 'IMAGE_EXTENSIONS', 'PHOTOS_CSV', 'DATA_SOURCES', 'read_idx', 'load_fashion_mnist',
            'FashionMNIST', 'fashion_mnist_hf', 'image_folder', 'hf_dataset', 'HFImageDataset', 'natural_photos',
-           'PhotoDataset', 'first_k_per_class', 'subsample', 'balanced_subset', 'eval_transform', 'check_image_count',
-           'eval_dataset']
+           'PhotoDataset', 'dataset_labels', 'first_k_per_class', 'subsample', 'balanced_subset', 'eval_transform',
+           'check_image_count', 'eval_dataset']
 
 # %% ../nbs/01_data.ipynb #cd132858
 FMNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -253,7 +253,15 @@ class PhotoDataset(torch.utils.data.Dataset):
         image = self.images[i]
         return (self.transform(image) if self.transform else TF.to_tensor(image)), int(self.labels[i])
 
-# %% ../nbs/01_data.ipynb #b244a802
+# %% ../nbs/01_data.ipynb #ad36f5db
+def dataset_labels(dataset) -> np.ndarray:
+    "int64 labels of every item of `dataset` (from `.labels`, through `Subset`s, else by iterating)."
+    if isinstance(dataset, torch.utils.data.Subset):
+        return dataset_labels(dataset.dataset)[np.asarray(dataset.indices, dtype=np.int64)]
+    if getattr(dataset, "labels", None) is not None: return np.asarray(dataset.labels, dtype=np.int64)
+    return np.asarray([int(dataset[i][1]) for i in range(len(dataset))], dtype=np.int64)
+
+# %% ../nbs/01_data.ipynb #1257ca47
 def _rank_in_class(labels: np.ndarray) -> np.ndarray:
     "For each index, how many earlier indices have the same label."
     order = np.argsort(labels, kind="stable")
@@ -281,7 +289,7 @@ def balanced_subset(labels, n: int) -> list[int]:
     # primary key: rank within the class; ties (one image per class per round) go in class order
     return np.lexsort((labels, _rank_in_class(labels)))[:n].tolist()
 
-# %% ../nbs/01_data.ipynb #aeb94246
+# %% ../nbs/01_data.ipynb #d6a13410
 def _model_input_size(model, cfg_size) -> tuple[int, int, int]:
     channels, height, width = cfg_size
     first_conv = getattr(model, "pretrained_cfg", {}).get("first_conv")
@@ -306,7 +314,7 @@ def eval_transform(model):
     mode = "L" if size[0] == 1 else "RGB"
     return T.Compose([partial(Image.Image.convert, mode=mode), timm.data.create_transform(**cfg, is_training=False)])
 
-# %% ../nbs/01_data.ipynb #faca46a7
+# %% ../nbs/01_data.ipynb #27812630
 DATA_SOURCES = ("fashion-mnist", "photos", "folder", "hf")
 
 def check_image_count(images: int) -> int:

@@ -30,8 +30,21 @@ def _rows(path):
 
 
 def test_every_figure_notebook_ran(smoke_run):
+    from cl_vs_mim.reproduce import FIGURES as REGISTRY, figure_notebooks
     out, results = smoke_run
-    assert sorted(r["figure"] for r in results) == sorted(FIGURES)
+    assert sorted(r["figure"] for r in results) == sorted(p.stem for p in figure_notebooks())
+    assert {r["figure"].split("_")[0] for r in results} <= set(REGISTRY)
+
+
+def test_every_figure_writes_png_pdf_and_csv(smoke_run):
+    "Each notebook writes at least one figure (PNG + PDF of the same stem) and the numbers behind it as CSV."
+    out, results = smoke_run
+    for r in results:
+        files = r["files"]
+        pngs = {f[:-4] for f in files if f.endswith(".png")}
+        pdfs = {f[:-4] for f in files if f.endswith(".pdf")}
+        assert pngs and pngs == pdfs, (r["figure"], files)
+        assert any(f.endswith(".csv") for f in files), (r["figure"], files)
 
 
 @pytest.mark.parametrize("figure", sorted(FIGURES))
@@ -79,7 +92,7 @@ def official_run(tmp_path_factory):
         img.convert("RGB").resize((48, 40)).save(d / "val" / f"n0{i % 2}" / f"{name}.JPEG")
     code = main(["reproduce", "--profile", "official", "--checkpoint", f"moco_v3={d / 'vit-b-300ep.pth.tar'}",
                  "--checkpoint", f"simmim={d / 'simmim_800ep.pth'}", "--data", "folder", str(d / "val"),
-                 "--images", "4", "--batch-size", "2", "--out", str(d / "reports")])
+                 "--images", "4", "--batch-size", "2", "--out", str(d / "reports"), "--only", *FIGURES])
     return code, d / "reports" / "official"
 
 

@@ -2,3 +2,7 @@
 from .attention import *  # noqa: F401,F403
 from .probing import *  # noqa: F401,F403
 from .representations import *  # noqa: F401,F403
+from .similarity import *  # noqa: F401,F403
+from .robustness import *  # noqa: F401,F403
+from .mae import *  # noqa: F401,F403
+from .layerwise import *  # noqa: F401,F403

@@ -16,7 +16,7 @@ from ..core import CLVsMimError, atomic_write_text
 from ..capture import Capture, vit_info
 from ..data import FashionMNIST, balanced_subset, eval_dataset, eval_transform
 from .probing import knn_accuracy
-from ..methods import reinit_blocks, reinit_indices, fresh_model, REINIT_WHICH
+from ..methods import REINIT_WHICH
 
 # %% auto #0
 __all__ = ['POOLS', 'block_numbers', 'layer_features', 'probe_layers', 'knn_layers', 'probe_datasets', 'layer_probe_table',

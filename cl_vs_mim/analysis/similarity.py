@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from ..core import CLVsMimError
+from ..data import dataset_labels
 
 # %% auto #0
 __all__ = ['FOREGROUND_THRESHOLD', 'COSINE_EPS', 'COSINE_GRAINS', 'DEPTH_AFTER', 'SIMILARITY_METRICS', 'TOKEN_POINTS', 'SVD_FITS',
@@ -22,8 +23,8 @@ __all__ = ['FOREGROUND_THRESHOLD', 'COSINE_EPS', 'COSINE_GRAINS', 'DEPTH_AFTER',
            'analyze_similarity', 'model_pairs', 'pair_differences', 'TokenProjection', 'token_svd_projection',
            'token_spread', 'spread_ratio', 'update_coherence', 'image_means', 'image_mean_separation',
            'TokenTransformStats', 'analyze_token_transform', 'log_second_singular', 'plot_token_projection',
-           'dataset_labels', 'class_subset', 'flatten_tokens', 'token_silhouette', 'token_tsne',
-           'analyze_token_clusters', 'plot_token_tsne', 'head_kde', 'head_spread_table', 'plot_head_kde']
+           'class_subset', 'flatten_tokens', 'token_silhouette', 'token_tsne', 'analyze_token_clusters',
+           'plot_token_tsne', 'head_kde', 'head_spread_table', 'plot_head_kde']
 
 # %% ../../nbs/14_similarity.ipynb #0eb2c0b0
 FOREGROUND_THRESHOLD = 1e-6
@@ -443,15 +444,6 @@ def plot_token_projection(projection: TokenProjection, ax=None, title: str | Non
     return ax.figure
 
 # %% ../../nbs/14_similarity.ipynb #a5700d0f
-def dataset_labels(dataset) -> np.ndarray:
-    "Class labels of a dataset with a `.labels` array, or of a `Subset` of one."
-    from torch.utils.data import Subset
-    if isinstance(dataset, Subset): return dataset_labels(dataset.dataset)[np.asarray(dataset.indices)]
-    labels = getattr(dataset, "labels", None)
-    if labels is None:
-        raise CLVsMimError(f"{type(dataset).__name__} has no .labels: pass a labelled dataset (e.g. the one eval_dataset wraps)")
-    return np.asarray(labels)
-
 def class_subset(dataset, classes: int | Sequence[int] = 3, per_class: int = 6):
     "(Subset, labels): the first `per_class` images of each chosen class (the first `classes` class ids, or these ids)."
     from torch.utils.data import Subset
