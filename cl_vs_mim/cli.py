@@ -160,7 +160,7 @@ def reproduce_profile(args):
     if args.profile != "official":
         if official: raise CLVsMimError(f"--checkpoint/--data/--images/--img-size go with --profile official, not {args.profile}")
         return get_profile(args.profile)
-    data, path = _parse_data(args.data or ["folder"]) if args.data else ("folder", None)
+    data, path = _parse_data(args.data) if args.data else ("folder", None)
     return get_profile("official", checkpoints=_parse_checkpoints(args.checkpoints), data=data, data_path=path,
                        images=args.images or 5000, batch_size=args.batch_size, img_size=args.img_size)
 

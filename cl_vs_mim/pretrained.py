@@ -280,12 +280,11 @@ def _ours(obj, path: Path, decoder: bool = False):
         sd, dropped = _split(obj["method"], _strip("encoder."), lambda k: f"{cfg.get('method')} method part "
                              f"outside the encoder ({_reason(k) or 'head'})")
         return arch, kw, sd, dropped, {}
-    if decoder:
-        raise CLVsMimError(f"'{path}' holds no MAE decoder: pass the MAE run's checkpoint.pt, or an official file with decoder_* keys")
     cfg_file = path.parent / "config.json"
     if path.name == "encoder.pt" and cfg_file.is_file():
         cfg = json.loads(cfg_file.read_text())
         if isinstance(cfg, dict) and "model" in cfg:
+            if decoder: raise CLVsMimError(f"'{path}' holds no MAE decoder: pass the MAE run's checkpoint.pt instead")
             arch, kw = _run_model(cfg)
             return arch, kw, unwrap_state_dict(obj, path), {}, {}
     return None
@@ -331,15 +330,14 @@ def plan_checkpoint(path, source: str | None = None, arch: str | None = None, im
     path = Path(path)
     obj = read_checkpoint_file(path)
     meta = safetensors_metadata(path)
-    notes, ours = [], None
+    notes, decoder_options = [], {}
     if source not in SOURCES and source is not None: check_source({}, source)  # unknown name: one-line error
-    decoder_options = {}
-    is_run = isinstance(obj, dict) and isinstance(obj.get("config"), dict) and isinstance(obj.get("method"), dict)
-    ours = _ours(obj, path, decoder and is_run)  # our runs name their model; a given source only labels them
+    ours = _ours(obj, path, decoder)  # our runs name their model; a given source only labels them
     if ours is not None:
         a, kw, sd, dropped, decoder_options = ours
         head = sd.get("encoder.head.weight" if decoder else "head.weight")
         kw = {**kw, "num_classes": head.shape[0] if head is not None else 0}
+        fine_tuned = head is not None  # a fine-tune run's encoder keeps its classifier
         det, title = Detection("ours", "a cl-vs-mim training run (its config names the model)"), f"cl-vs-mim run {path.parent.name}"
         if source not in (None, "ours", "timm"): title = f"{SOURCES[source].title} ({title})"
         family = "timm"
@@ -349,6 +347,7 @@ def plan_checkpoint(path, source: str | None = None, arch: str | None = None, im
         det = Detection(source or meta.get("source", "timm"), f"safetensors metadata names {meta['arch']}")
         title, family = meta.get("source", "timm"), "timm"
         if meta.get("note"): notes.append(meta["note"])
+        fine_tuned = meta.get("fine_tuned") == "true"
     else:
         sd = unwrap_state_dict(obj, path)
         det = check_source(sd, source, path) if source else detect_source(sd)
@@ -372,9 +371,7 @@ def plan_checkpoint(path, source: str | None = None, arch: str | None = None, im
             notes.append(f"this layout is shared by {', '.join(det.candidates)}; it loads the same way, pass source= to "
                          f"name it" + (" (MoCo v3's ViT-S has 12 heads: pass source='moco_v3' if it is one)"
                                        if _patch_embed(enc)[0] == 384 and family == "vit" else ""))
-    if ours is not None: fine_tuned = "head.weight" in sd  # a fine-tune run's encoder keeps its classifier
-    elif meta.get("arch"): fine_tuned = meta.get("fine_tuned") == "true"
-    else: fine_tuned = SOURCES[det.source].fine_tuned or _fine_tuned({k[8:] if k.startswith("encoder.") else k: v for k, v in sd.items()})
+        fine_tuned = src.fine_tuned or _fine_tuned(enc)
     if img_size and family != "timm":
         if decoder: raise CLVsMimError("img_size with decoder=True is not supported: analyse the MAE decoder at its native size")
         sd, kw = resize_position_embeddings(sd, kw, img_size, family)

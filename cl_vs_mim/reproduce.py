@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_reproduce.ipynb #5568665d
 from __future__ import annotations
-import hashlib, json, os, sys, time, warnings
+import dataclasses, hashlib, json, os, sys, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
@@ -137,9 +137,8 @@ def _full_profile() -> Profile:
         raise CLVsMimError(f"the full profile needs the official checkpoints and ImageNet: set {', '.join(missing)} "
                            f"(paths to vit-b-300ep.pth.tar, simmim_pretrain__vit_base__img224__800ep.pth, ImageNet val/), "
                            f"or run: cl-vs-mim reproduce --profile official --checkpoint moco_v3=FILE --checkpoint simmim=FILE --data folder DIR")
-    p = official_profile({"moco_v3": env["CL_VS_MIM_MOCO_V3"], "simmim": env["CL_VS_MIM_SIMMIM"]},
-                         data_path=env["CL_VS_MIM_IMAGENET_VAL"])
-    return Profile("full", p.description, p.models, p.data, p.data_path, p.images, p.batch_size)
+    return dataclasses.replace(official_profile({"moco_v3": env["CL_VS_MIM_MOCO_V3"], "simmim": env["CL_VS_MIM_SIMMIM"]},
+                                                data_path=env["CL_VS_MIM_IMAGENET_VAL"]), name="full")
 
 def _random_figure_models(vit: str, beit: str) -> dict:
     "The random-init model lists of the figures that need other models than the CL/MIM pair."
