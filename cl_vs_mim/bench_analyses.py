@@ -73,11 +73,10 @@ def run_analysis_bench(out="reports/bench", configs=CONFIGS, analyses=ANALYSES) 
                              memory_ratio=r["peak_rss_mb"] / base["peak_rss_mb"]))
             print(f"{arch} {images} images: {a}: {r['seconds']:.1f} s ({rows[-1]['time_ratio']:.1f}x forward), "
                   f"peak RSS {r['peak_rss_mb']:.0f} MB ({rows[-1]['memory_ratio']:.2f}x)", file=sys.stderr)
-        suite = [r for r in rows if r["arch"] == arch and r["analysis"] != "forward"]
-        rows.append(dict(arch=arch, images=images, batch_size=bs, analysis="whole suite (sum)",
-                         seconds=sum(r["seconds"] for r in suite), peak_rss_mb=max(r["peak_rss_mb"] for r in suite),
-                         time_ratio=sum(r["seconds"] for r in suite) / base["seconds"],
-                         memory_ratio=max(r["peak_rss_mb"] for r in suite) / base["peak_rss_mb"]))
+        suite = [r for a, r in res.items() if a != "forward"]
+        seconds, peak = sum(r["seconds"] for r in suite), max(r["peak_rss_mb"] for r in suite)
+        rows.append(dict(arch=arch, images=images, batch_size=bs, analysis="whole suite (sum)", seconds=seconds,
+                         peak_rss_mb=peak, time_ratio=seconds / base["seconds"], memory_ratio=peak / base["peak_rss_mb"]))
     report = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu_count=os.cpu_count(),
                   machine=platform.machine(), rows=rows)
     out = Path(out)

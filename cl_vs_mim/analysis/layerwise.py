@@ -16,6 +16,7 @@ from ..core import CLVsMimError, atomic_write_text
 from ..capture import Capture, vit_info
 from ..data import FashionMNIST, balanced_subset, eval_dataset, eval_transform
 from .probing import knn_accuracy
+from .attention import late_layer_mean
 from ..methods import REINIT_WHICH
 
 # %% auto #0
@@ -231,11 +232,10 @@ def finetune_claims(table: pd.DataFrame, fraction: float = 1 / 3) -> tuple[pd.Da
     "(per model: late NMI, late and all-block Fourier Δ; per stage: MIM − CL gaps of those, when both families are there)."
     rows = []
     for (model, family, stage), g in table.groupby(["model", "family", "stage"], sort=False, dropna=False):
-        blocks = g[g.block > 0].sort_values("block")
-        n = max(1, round(len(blocks) * fraction))
-        late = blocks.tail(n)
-        rows.append(dict(model=model, family=family, stage=stage, nmi_late=late.nmi.mean(),
-                         fourier_late=late.fourier_delta_high.mean(), fourier_all=blocks.fourier_delta_high.mean()))
+        blocks = g[g.block > 0]                                     # block 0 (the embedding) is not a block
+        late = lambda metric: float(late_layer_mean(blocks, metric, fraction).iloc[0])
+        rows.append(dict(model=model, family=family, stage=stage, nmi_late=late("nmi"),
+                         fourier_late=late("fourier_delta_high"), fourier_all=blocks.fourier_delta_high.mean()))
     per_model = pd.DataFrame(rows)
     gaps = []
     for stage, g in per_model.groupby("stage", sort=False):

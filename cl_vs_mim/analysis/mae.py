@@ -11,8 +11,8 @@ import torch
 from torch import Tensor
 from ..core import CLVsMimError
 from ..capture import Capture, VitInfo, attention_blocks, stream_blocks, vit_info
-from .attention import AttentionStats
-from .representations import FourierStats
+from .attention import AttentionStats, head_spread, late_layer_mean
+from .representations import SPECTRUM_KINDS, FourierStats, _check_choice
 from ..methods import MAE, encode_visible, visible_order
 
 # %% auto #0
@@ -72,7 +72,7 @@ class BlockStats:
         for i, (a, f) in enumerate(zip(self.attention, self.fourier), start=1):
             res = a.compute()
             rows.append({"part": part, "block": i, "depth": offset + i, "distance_px": float(res["distance"].mean()),
-                         "nmi": float(res["nmi"].mean()), "nmi_head_std": float(res["nmi"].double().std(correction=0)),
+                         "nmi": float(res["nmi"].mean()), "nmi_head_std": head_spread(res["nmi"]),
                          "fourier_delta_high": float(f.compute()[-1]), "n_images": a.n_images})
         return pd.DataFrame(rows)
 
@@ -134,7 +134,7 @@ def mae_claim_numbers(table: pd.DataFrame, fraction: float = 1 / 3) -> pd.DataFr
         L = int(enc.block.max()); n_late = _n_late(L, fraction)
         before = _value_at(enc, L - n_late, "fourier_delta_high")
         rows.append({"model": model, "encoder_blocks": L, "decoder_blocks": len(dec),
-                     "late_nmi": float(enc[enc.block > L - n_late].nmi.mean()),
+                     "late_nmi": float(late_layer_mean(enc, "nmi", fraction).iloc[0]),
                      "decoder_nmi": float(dec.nmi.mean()) if len(dec) else float("nan"),
                      "late_fourier_change": _value_at(enc, L, "fourier_delta_high") - before,
                      "late_fourier_change_but_last": (_value_at(enc, L - 1, "fourier_delta_high") - before
@@ -150,8 +150,7 @@ def block_outputs(summary: pd.DataFrame) -> pd.DataFrame:
 
 def relative_spectra(spectra: pd.DataFrame, reference: int = 1, kind: str = "eigenvalue") -> pd.DataFrame:
     "`analyze_representations` spectra with a `delta` column: log value minus that at rank index `reference` (P-Fig7 left)."
-    from cl_vs_mim.analysis.representations import SPECTRUM_KINDS
-    if kind not in SPECTRUM_KINDS: raise CLVsMimError(f"kind={kind!r} is not one of {list(SPECTRUM_KINDS)}; pick one of those")
+    _check_choice("kind", kind, SPECTRUM_KINDS)
     by = [c for c in ("model",) if c in spectra.columns] + ["depth", "level"]
     ref = spectra[spectra.rank_index == reference][by + ["log_eigenvalue"]].rename(columns={"log_eigenvalue": "ref"})
     out = spectra.merge(ref, on=by, how="left")
@@ -173,7 +172,7 @@ def fourier_claim_numbers(summary: pd.DataFrame, column: str = "fourier_delta_hi
     rows = []
     for model, s, L, n_late in _per_model(summary):
         rows.append({"model": model, "mean_all_depths": float(s[column].mean()),
-                     "late_mean": float(s[s.block > L - n_late][column].mean()),
+                     "late_mean": float(late_layer_mean(s, column).iloc[0]),
                      "change_final_blocks": _value_at(s, L, column) - _value_at(s, L - n_late, column)})
     return pd.DataFrame(rows)
 
@@ -186,7 +185,7 @@ def spectra_claim_numbers(summary: pd.DataFrame) -> pd.DataFrame:
             embedding, first, middle, last = (_value_at(s, b, col) for b in (0, 1, L - n_late, L))
             rows.append({"model": model, "level": level, "rank": rank, "embedding": embedding, "block_1": first,
                          "end_of_middle": middle, "last": last, "rise_to_middle": middle - first, "change_late": last - middle,
-                         "late_mean": float(s[s.block > L - n_late][col].mean())})
+                         "late_mean": float(late_layer_mean(s, col).iloc[0])})
     return pd.DataFrame(rows)
 
 # %% ../../nbs/16_mae_analysis.ipynb #98517a24

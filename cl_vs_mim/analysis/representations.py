@@ -170,17 +170,24 @@ def log_spectrum(tokens: Tensor, level: str = "token", num_prefix_tokens: int = 
 
 # %% ../../nbs/13_representations.ipynb #1c31826e
 @dataclass
-class TokenSpectrumStats:
-    "Running sum over images of per-image token-covariance log spectra; compute() → (K,) as log_spectrum(level='token')."
+class _SpectrumStats:
+    "What both streaming spectra share: the options of `finish_spectrum` and the image count."
     num_prefix_tokens: int = 1
     kind: str = "eigenvalue"
     reference: int | None = None
     rank: int | None = None
     n_images: int = 0
-    n_tokens: int = 0                       # patch tokens per image (the covariance's sample count)
-    sum_log_eigenvalues: Tensor | None = None  # (K,) float64 on the CPU
 
     def __post_init__(self): _check_choice("kind", self.kind, SPECTRUM_KINDS)
+
+    def _finish(self, log_eigenvalues: Tensor, n_samples: int) -> Tensor:
+        return finish_spectrum(log_eigenvalues, n_samples, self.kind, self.reference, self.rank)
+
+@dataclass
+class TokenSpectrumStats(_SpectrumStats):
+    "Running sum over images of per-image token-covariance log spectra; compute() → (K,) as log_spectrum(level='token')."
+    n_tokens: int = 0                       # patch tokens per image (the covariance's sample count)
+    sum_log_eigenvalues: Tensor | None = None  # (K,) float64 on the CPU
 
     def update(self, tokens: Tensor) -> "TokenSpectrumStats":
         x = _patch_tokens(tokens, self.num_prefix_tokens)            # (B, N, C)
@@ -194,20 +201,13 @@ class TokenSpectrumStats:
 
     def compute(self) -> Tensor:
         if self.n_images == 0: raise CLVsMimError("no tokens seen yet: call update() with at least one batch")
-        return finish_spectrum(self.sum_log_eigenvalues / self.n_images, self.n_tokens, self.kind, self.reference, self.rank)
+        return self._finish(self.sum_log_eigenvalues / self.n_images, self.n_tokens)
 
 @dataclass
-class ImageSpectrumStats:
+class ImageSpectrumStats(_SpectrumStats):
     "Running mean and centred second moment of pooled image vectors; compute() → (K,) as log_spectrum(level='image')."
-    num_prefix_tokens: int = 1
-    kind: str = "eigenvalue"
-    reference: int | None = None
-    rank: int | None = None
-    n_images: int = 0
     mean: Tensor | None = None   # (C,) float64 running mean of the image vectors
     m2: Tensor | None = None     # (C, C) float64 Σ (v − mean)(v − mean)ᵀ over the images seen
-
-    def __post_init__(self): _check_choice("kind", self.kind, SPECTRUM_KINDS)
 
     def update(self, tokens: Tensor) -> "ImageSpectrumStats":
         v = image_vectors(tokens, self.num_prefix_tokens).cpu()      # (b, C)
@@ -236,7 +236,7 @@ class ImageSpectrumStats:
     def compute(self) -> Tensor:
         cov = self.covariance()
         eig = torch.linalg.eigvalsh(cov).flip(0)[:min(self.n_images - 1, len(cov))]  # descending
-        return finish_spectrum(clamped_log(eig), self.n_images, self.kind, self.reference, self.rank)
+        return self._finish(clamped_log(eig), self.n_images)
 
 # %% ../../nbs/13_representations.ipynb #4c0683c9
 def depth_points(num_blocks: int) -> list[tuple[int, int, str]]:
@@ -248,8 +248,7 @@ def analyze_representations(model, dataset, batch_size: int = 32, progress: bool
                             num_workers: int = 0) -> dict[str, pd.DataFrame]:
     "Fourier Δ log amplitude and token/image log-eigenvalue spectra at every depth of `model` over `dataset` (one pass)."
     from torch.utils.data import DataLoader
-    from tqdm.auto import tqdm
-    from cl_vs_mim.capture import Capture, vit_info
+    from cl_vs_mim.capture import Capture, stream_blocks, vit_info
     info = vit_info(model)
     if len(dataset) == 0: raise CLVsMimError("the dataset is empty: give at least one image")
     points = depth_points(info.num_blocks)
@@ -260,21 +259,13 @@ def analyze_representations(model, dataset, batch_size: int = 32, progress: bool
     def feed(depth: int, x: Tensor):                                  # x: (B, N, C) tokens of one depth
         for stats in (fourier[depth], token[depth], image[depth]): stats.update(x)
 
-    def on_block(rec):
-        feed(2 * rec.block + 1, rec.after_attn); feed(2 * rec.block + 2, rec.after_mlp)
-
-    device = torch.device(device) if device is not None else next(model.parameters()).device
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad(), Capture(model, what=("after_attn", "after_mlp"), on_block=on_block, embedding=True) as cap:
-            for batch in tqdm(loader, desc="representations", disable=not progress, leave=False):
-                x = batch[0] if isinstance(batch, (list, tuple)) else batch
-                model.forward_features(x.to(device))
-                feed(0, cap.embedding)
-    finally:
-        model.train(was_training)
+    with Capture(model, what=(), blocks=[0], embedding=True) as embed:   # only block 0's input: the embedding
+        def on_block(rec):
+            if rec.block == 0: feed(0, embed.embedding)
+            feed(2 * rec.block + 1, rec.after_attn); feed(2 * rec.block + 2, rec.after_mlp)
+        stream_blocks(model, loader, on_block, what=("after_attn", "after_mlp"), device=device, progress=progress,
+                      desc="representations")
 
     n_images = fourier[0].n_images
     freqs = diagonal_frequencies(info.grid_size[0])

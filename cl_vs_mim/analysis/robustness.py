@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from PIL import Image
 from ..core import CLVsMimError
-from ..data import (dataset_labels, FashionMNIST, HFImageDataset, IMAGE_EXTENSIONS, balanced_subset, eval_transform,
-                            hf_dataset, image_folder)
+from ..data import (dataset_labels, FashionMNIST, HFImageDataset, IMAGE_EXTENSIONS, balanced_subset, eval_dataset,
+                            eval_transform, hf_dataset, image_folder)
 from ..methods import LinearProbe
 import torchvision.transforms.functional as TF
 
@@ -65,10 +65,10 @@ def band_centers(width: float = 0.1 * math.pi) -> list[float]:
 # %% ../../nbs/15_robustness.ipynb #0e4c05e2
 DEFAULT_NOISE_EPS = 0.5  # RMS of the noise in normalised input units (see the note above)
 
-def _band_filter(white: Tensor, lo: float, hi: float, eps: float, norm: str) -> Tensor:
-    "White noise (…, C, H, W) → its [lo, hi) band, rescaled to RMS `eps` per image (zero if the band is empty)."
-    mask = band_mask(*white.shape[-2:], lo, hi, norm)                         # (H, W)
-    noise = torch.fft.ifft2(torch.fft.fft2(white.double()) * mask).real       # real: the mask is symmetric in f
+def _band_filter(spectrum: Tensor, lo: float, hi: float, eps: float, norm: str) -> Tensor:
+    "`fft2` of white noise (…, C, H, W) → the noise's [lo, hi) band, rescaled to RMS `eps` per image (zero if the band is empty)."
+    mask = band_mask(*spectrum.shape[-2:], lo, hi, norm)                      # (H, W)
+    noise = torch.fft.ifft2(spectrum * mask).real                             # real: the mask is symmetric in f
     rms = noise.square().mean(dim=(-3, -2, -1), keepdim=True).sqrt()          # (…, 1, 1, 1)
     return torch.where(rms > 0, noise * (eps / rms.clamp_min(1e-300)), torch.zeros_like(noise))
 
@@ -84,7 +84,7 @@ def band_limited_noise(shape, center: float, width: float = 0.1 * math.pi, eps: 
     _check_noise_args(shape, eps)
     lo, hi = _check_band(center, width)
     white = torch.randn(tuple(shape), generator=generator, dtype=torch.float64)
-    return _band_filter(white, lo, hi, eps, norm).to(dtype)
+    return _band_filter(torch.fft.fft2(white), lo, hi, eps, norm).to(dtype)
 
 def add_band_noise(images: Tensor, center: float, width: float = 0.1 * math.pi, eps: float = DEFAULT_NOISE_EPS,
                    generator: torch.Generator | None = None, norm: str = "square") -> Tensor:
@@ -137,14 +137,14 @@ def noise_accuracy_drop(classifier: nn.Module, dataset, centers=None, width: flo
     num_classes, device = len(dataset_classes(dataset)), _device(classifier)
     classifier.eval()
     clean, noisy, seen = 0, torch.zeros(len(centers), dtype=torch.long), 0
-    for b, (x, y) in enumerate(_loader(dataset, batch_size)):
+    for x, y in _loader(dataset, batch_size):
         _check_noise_args(x.shape, eps)
         index = torch.arange(seen, seen + len(x)); seen += len(x)
         y = y.to(device)
         clean += int((_check_logits(classifier(x.to(device)), num_classes, "the dataset").argmax(1) == y).sum())
-        white = _white_noise(index, x.shape[1:], seed)                       # (B, C, H, W)
+        spectrum = torch.fft.fft2(_white_noise(index, x.shape[1:], seed))    # (B, C, H, W), shared by every window
         for j, (lo, hi) in enumerate(bands):
-            xn = (x.double() + _band_filter(white, lo, hi, eps, norm)).to(x.dtype).to(device)
+            xn = (x.double() + _band_filter(spectrum, lo, hi, eps, norm)).to(x.dtype).to(device)
             noisy[j] += int((classifier(xn).argmax(1) == y).sum())
         if progress: print(f"noise: {seen}/{len(dataset)} images", end="\r")
     if seen == 0: raise CLVsMimError("noise_accuracy_drop got an empty dataset")
@@ -242,6 +242,8 @@ class CueConflictFolder(torch.utils.data.Dataset):
 def cue_conflict_decisions(classifier: nn.Module, dataset, batch_size: int = 64, class_map: dict | None = None) -> pd.DataFrame:
     "Per cue-conflict image: shape, texture and decided class names, and whether the decision is the shape / texture."
     classes, device = dataset_classes(dataset), _device(classifier)
+    missing = [] if class_map is None else [c for c in classes if c not in class_map]
+    if missing: raise CLVsMimError(f"class_map lacks the categories {missing}: give logit indices for all of {classes}")
     classifier.eval()
     rows = []
     for x, s, t in _loader(dataset, batch_size):
@@ -249,8 +251,6 @@ def cue_conflict_decisions(classifier: nn.Module, dataset, batch_size: int = 64,
         if class_map is None:
             pred = _check_logits(logits, len(classes), "the cue-conflict set").argmax(1).cpu()
         else:
-            missing = [c for c in classes if c not in class_map]
-            if missing: raise CLVsMimError(f"class_map lacks the categories {missing}: give logit indices for all of {classes}")
             prob = logits.softmax(1)
             pred = torch.stack([prob[:, class_map[c]].mean(1) for c in classes], 1).argmax(1).cpu()   # (B,)
         rows += [(classes[a], classes[b], classes[p], p == a, p == b) for a, b, p in zip(s.tolist(), t.tolist(), pred.tolist())]
@@ -286,12 +286,11 @@ def linear_probe_classifier(encoder: nn.Module, train_dataset, num_classes: int 
     "Train a BN + linear head on `encoder`'s cached last-block CLS features of `train_dataset`; return the classifier."
     num_classes = len(dataset_classes(train_dataset)) if num_classes is None else int(num_classes)
     if epochs < 1 or batch_size < 2: raise CLVsMimError(f"the probe needs epochs ≥ 1 and batch_size ≥ 2, got {epochs}, {batch_size}")
+    from cl_vs_mim.analysis.layerwise import layer_features
     device = _device(encoder)
     probe = LinearProbe(encoder, num_classes=num_classes, blocks="last", pool="cls").to(device).eval()
-    feats, labels = [], []
-    for x, y in _loader(train_dataset, batch_size):
-        feats.append(probe.features(x.to(device))[:, 0].float()); labels.append(y.to(device))   # (B, D), (B,)
-    feats, labels = torch.cat(feats), torch.cat(labels)
+    cached, labels = layer_features(encoder, train_dataset, batch_size, pool="cls", progress=False, blocks=[-1])
+    feats, labels = next(iter(cached.values())).to(device), labels.to(device)   # (N, D) final-normed CLS, (N,)
     if len(labels) < 2: raise CLVsMimError(f"the probe needs at least 2 training images, got {len(labels)}")
     if labels.min() < 0 or labels.max() >= num_classes:
         raise CLVsMimError(f"probe training labels span {int(labels.min())}..{int(labels.max())} but num_classes is "
@@ -392,7 +391,6 @@ def figure_tables(models, data: str = "fashion-mnist", data_path=None, images: i
                   seed: int = 0, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     "(noise, shape-bias) tables of P-Fig8 (`classifier='probe'`) or P-FigF2 (`'own'`) for a list of ModelSpecs (or dicts)."
     from cl_vs_mim.reproduce import ModelSpec
-    from cl_vs_mim.data import eval_dataset
     if classifier not in ("probe", "own"):
         raise CLVsMimError(f"classifier must be 'probe' (linear probe, P-Fig8) or 'own' (the model's head, P-FigF2), got {classifier!r}")
     noise, shape = [], []

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from ..core import CLVsMimError
 from ..data import dataset_labels
+from .representations import _check_choice
 
 # %% auto #0
 __all__ = ['FOREGROUND_THRESHOLD', 'COSINE_EPS', 'COSINE_GRAINS', 'DEPTH_AFTER', 'SIMILARITY_METRICS', 'TOKEN_POINTS', 'SVD_FITS',
@@ -50,9 +51,6 @@ COSINE_EPS = 1e-8
 COSINE_GRAINS = ("token", "image")
 DEPTH_AFTER = ("residual", "branch")
 
-def _check_choice(name: str, value, valid: tuple) -> None:
-    if value not in valid: raise CLVsMimError(f"{name}={value!r} is not one of {list(valid)}; pick one of those")
-
 def _check_tokens(tokens, what: str = "tokens") -> None:
     if not isinstance(tokens, Tensor) or tokens.ndim != 3:
         shape = tuple(tokens.shape) if isinstance(tokens, Tensor) else type(tokens).__name__
@@ -80,10 +78,10 @@ def _masked_token_mean(values: Tensor, mask: Tensor | None) -> Tensor:
     if mask is None: return values.mean(-1)
     return (values * mask).sum(-1) / mask.sum(-1)                       # 0/0 = NaN for an image without foreground
 
-def _mean_pair_cosine(x: Tensor, dim: int) -> Tensor:
-    "Mean cosine over the ordered pairs of different vectors along `dim` of x (vectors along the last axis)."
-    u = F.normalize(x, dim=-1, eps=COSINE_EPS)
-    k = x.shape[dim]
+def _mean_pair_cosine(x: Tensor, dim: int, count: Tensor | None = None) -> Tensor:
+    "Mean cosine over the ordered pairs of different vectors along `dim` of x (vectors on the last axis); `count`: (B,) nonzero ones."
+    u = F.normalize(x, dim=-1, eps=COSINE_EPS)                          # a zero vector stays 0
+    k = x.shape[dim] if count is None else count
     total = u.sum(dim)                                                  # Σ û
     return ((total * total).sum(-1) - (u * u).sum(-1).sum(dim)) / (k * (k - 1))
 
@@ -127,11 +125,8 @@ def cosine_similarity_tokens(tokens: Tensor, num_prefix_tokens: int = 1, foregro
     if mask is None:
         if x.shape[1] < 2: raise CLVsMimError("token similarity needs at least 2 patch tokens per image")
         return _mean_pair_cosine(x, dim=1)
-    u = F.normalize(x, dim=-1, eps=COSINE_EPS) * mask[..., None]
-    m = mask.sum(-1).double()
-    total = u.sum(1)
-    out = ((total * total).sum(-1) - (u * u).sum((-1, -2))) / (m * (m - 1))
-    return out.masked_fill(m < 2, float("nan"))
+    m = mask.sum(-1).double()                                           # (B,) foreground tokens
+    return _mean_pair_cosine(x * mask[..., None], dim=1, count=m).masked_fill(m < 2, float("nan"))
 
 # %% ../../nbs/14_similarity.ipynb #53f3aa15
 SIMILARITY_METRICS = ("heads", "depths", "tokens")
@@ -153,9 +148,9 @@ class SimilarityStats:
                tokens: Tensor | None = None, foreground: Tensor | None = None) -> "SimilarityStats":
         "Add one batch; any metric whose tensors are None is skipped (`depths` needs both before and after_attn)."
         p = self.num_prefix_tokens
-        batch = next((t.shape[0] for t in (head_out, before, tokens) if t is not None), None)
-        if batch is None: raise CLVsMimError("update() got no tensors: pass head_out, before and after_attn, or tokens")
-        n = next(t.shape[-2] if t.ndim == 3 else t.shape[2] for t in (head_out, before, tokens) if t is not None) - p
+        first = next((t for t in (head_out, before, tokens) if t is not None), None)
+        if first is None: raise CLVsMimError("update() got no tensors: pass head_out, before and after_attn, or tokens")
+        batch, n = first.shape[0], first.shape[-2] - p                  # tokens: axis −2 of (B, H, N, d) and (B, N, C)
         for subset, mask in [("all", None)] + ([("foreground", foreground)] if foreground is not None else []):
             values = {}
             if head_out is not None: values["heads"] = cosine_similarity_heads(head_out, p, mask, self.per)
@@ -187,30 +182,27 @@ def block_number(block: int, num_blocks: int) -> int:
                            f"(or -1..-{num_blocks} from the end)")
     return b
 
+class _Tap:
+    "Iterate `loader` and keep each batch's images in state['images'] (len() kept for the progress bar)."
+    def __init__(self, loader, state: dict): self.loader, self.state = loader, state
+    def __len__(self): return len(self.loader)
+    def __iter__(self):
+        for batch in self.loader:
+            self.state["images"] = batch[0] if isinstance(batch, (list, tuple)) else batch
+            yield batch
+
 def stream_block_io(model, loader, on_block: Callable, what=("after_attn", "after_mlp"), device=None,
                     progress: bool = True, desc: str = "blocks") -> int:
     "Run `loader` through `model`; call on_block(record, block input (B, N, C), images) for every block; returns #images."
-    from tqdm.auto import tqdm
-    from cl_vs_mim.capture import Capture
+    from cl_vs_mim.capture import Capture, stream_blocks
     what = tuple(dict.fromkeys((*what, "after_mlp")))                   # the block output is the next block's input
-    device = torch.device(device) if device is not None else next(model.parameters()).device
     state = {}
-    def on_record(rec):
-        x_in = cap.embedding if rec.block == 0 else state.pop("previous")
-        state["previous"] = rec.after_mlp
-        on_block(rec, x_in, state["images"])
-    was_training, n = model.training, 0
-    model.eval()
-    try:
-        with torch.no_grad(), Capture(model, what=what, on_block=on_record, embedding=True) as cap:
-            for batch in tqdm(loader, desc=desc, disable=not progress, leave=False):
-                x = batch[0] if isinstance(batch, (list, tuple)) else batch
-                state["images"] = x
-                model.forward_features(x.to(device))
-                n += len(x)
-    finally:
-        model.train(was_training)
-    return n
+    with Capture(model, what=(), blocks=[0], embedding=True) as embed:  # only block 1's input: the embedding
+        def on_record(rec):
+            x_in = embed.embedding if rec.block == 0 else state.pop("previous")
+            state["previous"] = rec.after_mlp
+            on_block(rec, x_in, state["images"])
+        return stream_blocks(model, _Tap(loader, state), on_record, what, device=device, progress=progress, desc=desc)
 
 def block_io(model, images: Tensor, blocks: Sequence[int] | None = None, device=None) -> dict[int, dict[str, Tensor]]:
     "For one batch of images: {1-based block: {'before', 'after_attn', 'after_mlp': (B, N, C) CPU tensors}}."
@@ -239,10 +231,11 @@ def analyze_similarity(model, dataset, batch_size: int = 32, progress: bool = Tr
     _check_choice("token_point", token_point, TOKEN_POINTS)
     info = vit_info(model)
     stats = [SimilarityStats(info.num_prefix_tokens, per, after) for _ in range(info.num_blocks)]
+    fg = {}
     def on_block(rec, x_in, images):
-        fg = foreground_mask(images, info.patch_size, threshold, background) if foreground else None
+        if foreground and rec.block == 0: fg["mask"] = foreground_mask(images, info.patch_size, threshold, background)
         tokens = {"before": x_in, "after_attn": rec.after_attn, "after_mlp": rec.after_mlp}[token_point]
-        stats[rec.block].update(rec.head_out, x_in, rec.after_attn, tokens, fg)
+        stats[rec.block].update(rec.head_out, x_in, rec.after_attn, tokens, fg.get("mask"))   # block 0 comes first
     stream_block_io(model, _loader(dataset, batch_size, num_workers), on_block, what=("head_out", "after_attn"),
                     device=device, progress=progress, desc="similarity")
     rows = []
