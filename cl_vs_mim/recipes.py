@@ -4,13 +4,13 @@
 
 # %% ../nbs/09_recipes.ipynb #44548e87
 from __future__ import annotations
-import json, time
 from pathlib import Path
-from .core import CLVsMimError, atomic_write_text
+from .core import CLVsMimError
 from .train import TrainConfig, RECIPES
 
 # %% auto #0
-__all__ = ['FULL_RECIPES', 'CPU_PRETRAIN', 'CPU_METHODS', 'CPU_RECIPES', 'SMOKE_RECIPES', 'REINIT_KS', 'train_recipes']
+__all__ = ['FULL_RECIPES', 'CPU_PRETRAIN', 'CPU_METHODS', 'CPU_RECIPES', 'SMOKE_RECIPES', 'REINIT_KS', 'GPU_RECIPES',
+           'pretrain_plan', 'train_recipes']
 
 # %% ../nbs/09_recipes.ipynb #df4c373b
 _VIT_B = 'vit_base_sincos_patch16_224'
@@ -84,6 +84,7 @@ CPU_METHODS: dict[str, tuple[str, str, dict]] = {   # run name → (method, enco
     'mae': ('mae', _VIT, _DECODER_CPU),
     'hybrid': ('hybrid', _VIT, dict(lam=0.2, moco_kwargs=_MOCO_CPU)),
     'moco_v3_local': ('moco_v3_local', _VIT, dict(kernel_size=3, **_MOCO_CPU)),
+    'moco_v3_local5': ('moco_v3_local', _VIT, dict(kernel_size=5, **_MOCO_CPU)),
     'cmae': ('cmae', _VIT, dict(**_DECODER_CPU, feature_decoder_depth=2, proj_hidden=512, proj_dim=128)),
     'conmim': ('conmim', _VIT, dict(proj_hidden=1024, proj_dim=256)),
 }
@@ -99,10 +100,11 @@ CPU_RECIPES['cpu-linear_probe'] = TrainConfig(
     name='cpu-linear_probe', method='linear_probe', model=_VIT, data='fashion-mnist', train_images=20000,
     feature_cache=True, batch_size=256, epochs=30, opt='sgd', blr=1.0, momentum=0.9, weight_decay=0.0,
     schedule='cosine', seed=0, ckpt_every=1000, log_every=50, method_kwargs=dict(blocks='all', pool='both'))
+# Fine-tuning is the costliest evaluation (a dozen runs in the cpu profile): one pass over 10,000 labelled images.
 CPU_RECIPES['cpu-finetune'] = TrainConfig(
-    name='cpu-finetune', method='finetune', model=_VIT, data='fashion-mnist', train_images=20000, batch_size=256,
-    epochs=3, opt='adamw', blr=1e-3, betas=(0.9, 0.999), weight_decay=0.05, warmup_epochs=0.3, layer_decay=0.65,
-    clip_grad=5.0, schedule='cosine', seed=0, ckpt_every=100, log_every=10, method_kwargs=dict(label_smoothing=0.1))
+    name='cpu-finetune', method='finetune', model=_VIT, data='fashion-mnist', train_images=10000, batch_size=256,
+    epochs=1, opt='adamw', blr=1e-3, betas=(0.9, 0.999), weight_decay=0.05, warmup_epochs=0.1, layer_decay=0.65,
+    clip_grad=5.0, schedule='cosine', seed=0, ckpt_every=10, log_every=5, method_kwargs=dict(label_smoothing=0.1))
 
 # CI-sized: 8 steps at batch 16 on 64 images: each method trains end to end in seconds (not that it learns anything)
 SMOKE_RECIPES: dict[str, TrainConfig] = {
@@ -116,6 +118,8 @@ SMOKE_RECIPES: dict[str, TrainConfig] = {
 REINIT_KS = (1, 2, 3)
 _SMOKE_FT = dict(train_images=64, test_images=64, batch_size=16, epochs=2.0, warmup_epochs=0.25, ckpt_every=4, log_every=1)
 SMOKE_RECIPES['smoke-finetune'] = TrainConfig(**{**CPU_RECIPES['cpu-finetune'].to_dict(), 'name': 'smoke-finetune', **_SMOKE_FT})
+SMOKE_RECIPES['smoke-linear_probe'] = TrainConfig(**{**CPU_RECIPES['cpu-linear_probe'].to_dict(), 'name': 'smoke-linear_probe',
+                                                     **_SMOKE_FT, 'epochs': 4.0})
 for _which in ('first', 'last'):
     for _k in REINIT_KS:
         _kw = {**CPU_RECIPES['cpu-finetune'].method_kwargs, 'reinit': [_which, _k]}
@@ -123,22 +127,29 @@ for _which in ('first', 'last'):
             _name = f'{_prefix}-finetune-reinit-{_which}{_k}'
             _table[_name] = TrainConfig(**{**_table[_base].to_dict(), 'name': _name, 'method_kwargs': _kw})
 
-RECIPES.update(FULL_RECIPES); RECIPES.update(CPU_RECIPES); RECIPES.update(SMOKE_RECIPES)
+# One accelerator (the gpu profile): the same runs on the ViT-B-like 14×14 token grid (patch 2), 20 epochs of the
+# whole train split each, bf16 autocast. Sized by estimate for about 30 minutes on one H100, not measured (no GPU here).
+_GPU = dict(model='vit_tiny_d6_patch2_28', amp=True, num_workers=8, ckpt_every=200, log_every=20)
+GPU_RECIPES: dict[str, TrainConfig] = {}
+for _name, _cfg in CPU_RECIPES.items():
+    _d = {**_cfg.to_dict(), **_GPU, 'name': 'gpu' + _name[3:], 'batch_size': 512}
+    if _cfg.method not in ('linear_probe', 'finetune'): _d |= dict(epochs=20.0, warmup_epochs=1.0, train_images=None)
+    elif _cfg.method == 'finetune': _d |= dict(epochs=5.0, warmup_epochs=0.5, train_images=None)
+    GPU_RECIPES[_d['name']] = TrainConfig(**_d)
+
+RECIPES.update(FULL_RECIPES); RECIPES.update(CPU_RECIPES); RECIPES.update(SMOKE_RECIPES); RECIPES.update(GPU_RECIPES)
 
 # %% ../nbs/09_recipes.ipynb #1dff7ed0
+def pretrain_plan(prefix: str = 'cpu', runs=None) -> dict:
+    "The run-cache plan of the pre-training runs `{prefix}-<run>` (all of CPU_METHODS by default)."
+    from cl_vs_mim.runs import Run
+    return {r: Run(f'{prefix}-{r}') for r in (runs or CPU_METHODS)}
+
 def train_recipes(prefix: str = 'cpu', out='runs', only=None, progress: bool = True) -> dict[str, dict]:
-    "Train (or reuse) every pre-training recipe `{prefix}-<run>` into `out/prefix/<run>`; return run → results."
-    from cl_vs_mim.train import train
+    "Train (or reuse) every pre-training recipe `{prefix}-<run>` into out/prefix/<run>-<key>; return run → results."
+    from cl_vs_mim.runs import RunCache
     runs = list(CPU_METHODS) if only is None else list(only)
     bad = [r for r in runs if f'{prefix}-{r}' not in RECIPES]
-    if bad: raise CLVsMimError(f"no recipe {prefix}-{bad[0]}: runs are {', '.join(CPU_METHODS)} and prefixes cpu, smoke")
-    root, results, walls = Path(out) / prefix, {}, {}
-    wall_path = root / 'walltimes.json'
-    if wall_path.exists(): walls = json.loads(wall_path.read_text())
-    for run in runs:
-        fresh, t0 = not (root / run / 'results.json').exists(), time.perf_counter()
-        results[run] = train(RECIPES[f'{prefix}-{run}'], root / run, progress=progress)
-        if fresh:   # a cache hit says nothing about training time (a resumed run counts only its last part)
-            walls[run] = time.perf_counter() - t0
-            atomic_write_text(wall_path, json.dumps(walls, indent=2) + '\n')
-    return results
+    if bad: raise CLVsMimError(f"no recipe {prefix}-{bad[0]}: runs are {', '.join(CPU_METHODS)} and prefixes cpu, smoke, gpu")
+    cache, plan = RunCache(Path(out) / prefix), pretrain_plan(prefix, runs)
+    return {r: cache.get(r, plan, progress=progress).results for r in runs}

@@ -14,8 +14,9 @@ import timm
 import cl_vs_mim.models  # registers the project's small ViTs with timm
 
 # %% auto #0
-__all__ = ['FAMILY', 'PROFILES', 'CACHE_DIR', 'ANALYSIS_VERSION', 'CLAIMS', 'FIGURES', 'FIGURES_DIR', 'load_model', 'ModelSpec',
-           'Profile', 'official_profile', 'get_profile', 'attention_table', 'default_queries', 'attention_maps',
+__all__ = ['FAMILY', 'PRETRAINED', 'FINETUNED', 'PROBED', 'REINIT', 'PROFILES', 'CACHE_DIR', 'ANALYSIS_VERSION', 'CLAIMS',
+           'FIGURES', 'FIGURES_DIR', 'load_model', 'ModelSpec', 'Profile', 'official_profile', 'training_plan',
+           'trained_profile', 'get_profile', 'resolve_profile', 'attention_table', 'default_queries', 'attention_maps',
            'Figure', 'missing_figures', 'figure_id', 'figure_notebooks', 'run_figures']
 
 # %% ../nbs/20_reproduce.ipynb #e66fcdd6
@@ -42,9 +43,13 @@ class ModelSpec:
     checkpoint: str | None = None
     source: str | None = None  # a `cl_vs_mim.pretrained.SOURCES` key: the checkpoint is mapped from that layout
     options: dict = field(default_factory=dict)  # {"decoder": True}: an MAE with its decoder; {"encoder": "target"}: CMAE
+    run: str | None = None  # a run of the profile's plan (`cl_vs_mim.runs`): `resolve_profile` fills in its checkpoint
 
     def build(self, verbose: bool = False, seed: int = 0):
         "The model, in eval mode: loaded from the checkpoint, or randomly initialised from `seed` (same weights every run)."
+        if self.run is not None and self.checkpoint is None:
+            raise CLVsMimError(f"model '{self.label}' is training run '{self.run}', not yet resolved to a checkpoint: "
+                               f"run the profile through `resolve_profile` (cl-vs-mim reproduce does)")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             return self._build(verbose)
@@ -83,6 +88,10 @@ class Profile:
     images: int = 1000
     batch_size: int = 32
     figure_models: dict = field(default_factory=dict)  # figure id (e.g. "P-Fig10") → its own tuple of ModelSpecs
+    runs: dict = field(default_factory=dict)           # the training runs the figures need: name → `runs.Run`
+    figure_params: dict = field(default_factory=dict)  # figure id → extra papermill parameters ({"run": name} → its folder)
+    skip: dict = field(default_factory=dict)           # figure id → why this profile does not run it (and what does)
+    check_claims: bool = True                          # False: the models are not trained enough to test any claim
 
     def models_for(self, figure: str | None = None) -> tuple:
         "The models figure `figure` analyses: its own list when the profile has one, else the profile's models."
@@ -91,7 +100,8 @@ class Profile:
     def figure_parameters(self, out_dir, figure: str | None = None) -> dict:
         "The papermill parameters every figure notebook accepts (`figure` picks that figure's model list)."
         return dict(profile=self.name, models=[asdict(m) for m in self.models_for(figure)], data=self.data,
-                    data_path=self.data_path, images=self.images, batch_size=self.batch_size, out_dir=str(out_dir))
+                    data_path=self.data_path, images=self.images, batch_size=self.batch_size, out_dir=str(out_dir),
+                    **self.figure_params.get(figure, {}))
 
 _SIMMIM_BEIT = dict(use_abs_pos_emb=False, use_rel_pos_bias=False, use_shared_rel_pos_bias=True, init_values=0.1)
 
@@ -157,14 +167,67 @@ def _random_profile(name, description, vit, beit, images, batch_size) -> Profile
     return Profile(name, description, _random_init(vit, beit, "random init"), images=images, batch_size=batch_size,
                    figure_models=_random_figure_models(vit, beit))
 
+#: pre-training runs of the trained profiles (run name → legend label); all on the same encoder and budget (09_recipes)
+PRETRAINED = {"moco_v3": "MoCo v3 (CL)", "simmim": "SimMIM (MIM)", "mae": "MAE (MIM)", "hybrid": "hybrid λ=0.2 (CL+MIM)",
+              "moco_v3_local": "MoCo v3, 3x3 local attention (CL)", "moco_v3_local5": "MoCo v3, 5x5 local attention (CL)",
+              "cmae": "CMAE (CL+MIM)", "conmim": "ConMIM (CL+MIM)"}
+FINETUNED = ("moco_v3", "simmim", "moco_v3_local", "moco_v3_local5", "mae", "cmae", "conmim")
+PROBED = ("mae", "cmae", "conmim")  # the others are probed inside their figures (P-Fig11, P-Fig12, P-FigD1)
+REINIT = (("first", 2), ("last", 2))  # Park Fig. F.3 at a third of the 6 blocks
+
+def training_plan(prefix: str) -> dict:
+    "Every run the figures of a trained profile need: pre-training, probes, fine-tunes, re-initialised fine-tunes."
+    from cl_vs_mim.runs import Run
+    plan = {m: Run(f"{prefix}-{m}") for m in PRETRAINED}
+    plan |= {f"{m}-probe": Run(f"{prefix}-linear_probe", init=m) for m in PROBED}
+    plan |= {f"{m}-finetune": Run(f"{prefix}-finetune", init=m) for m in FINETUNED}
+    plan |= {f"{m}-finetune-reinit-{w}{k}": Run(f"{prefix}-finetune-reinit-{w}{k}", init=m)
+             for m in ("moco_v3", "simmim") for w, k in REINIT}
+    return plan
+
+def _run(name: str, label: str | None = None, **options) -> ModelSpec:
+    "A model that is training run `name` of the profile's plan (its encoder, or with decoder=True an MAE's checkpoint)."
+    return ModelSpec(label or PRETRAINED[name], "", run=name, options=options)
+
+def trained_profile(name: str, prefix: str, description: str, images: int, batch_size: int) -> Profile:
+    "A profile whose figures analyse the runs of `training_plan(prefix)`, trained on demand by the run cache."
+    ft = {m: _run(f"{m}-finetune", PRETRAINED[m].replace(" (", ", fine-tuned (")) for m in FINETUNED}
+    reinit = [{"label": PRETRAINED[m], "method": m, "which": w, "k": k, "path": {"run": f"{m}-finetune-reinit-{w}{k}"}}
+              for m in ("moco_v3", "simmim") for w, k in REINIT]
+    reinit += [{"label": PRETRAINED[m], "method": m, "which": "none", "k": 0, "path": {"run": f"{m}-finetune"}}
+               for m in ("moco_v3", "simmim")]
+    return Profile(
+        name, description, (_run("moco_v3"), _run("simmim")), images=images, batch_size=batch_size,
+        runs=training_plan(prefix), check_claims=prefix != "smoke",
+        figure_models={
+            "P-Fig10": (_run("mae", "MAE with its decoder (MIM)", decoder=True), _run("simmim")),
+            "P-Fig12": (_run("moco_v3"), _run("simmim"), _run("hybrid")),
+            "P-FigC1": tuple(_run(m) for m in ("moco_v3", "simmim", "mae", "cmae", "conmim")),
+            "P-FigD1": (_run("moco_v3_local"), _run("moco_v3_local5"), _run("moco_v3", "MoCo v3, global attention (CL)")),
+            "P-FigF1": (_run("moco_v3"), _run("simmim"), ft["moco_v3"], ft["simmim"]),
+            "P-FigF2": (ft["moco_v3"], ft["simmim"]),
+        },
+        figure_params={
+            "P-FigD1": {"ft_results": {"MoCo v3, 3x3 local attention (CL)": {"run": "moco_v3_local-finetune"},
+                                       "MoCo v3, 5x5 local attention (CL)": {"run": "moco_v3_local5-finetune"},
+                                       "MoCo v3, global attention (CL)": {"run": "moco_v3-finetune"}}},
+            "P-FigF3": {"runs": reinit},
+        },
+        skip={"P-FigC2": f"needs MoCo v3 and SimMIM pre-trained at three widths (six more runs); the {prefix} profile "
+                         f"trains one width. At paper scale: cl-vs-mim reproduce --profile official --checkpoint "
+                         f"vit_s_moco=FILE --checkpoint vit_s_simmim=FILE --checkpoint vit_b_moco=FILE ... "
+                         f"--data folder DIR --only P-FigC2"})
+
 PROFILES = {
-    "smoke": _random_profile("smoke", "CI-sized: the pipeline end to end on 8 Fashion-MNIST images, random-init small ViTs",
-                             "vit_tiny_d6_patch4_28", "beit_tiny_d6_patch4_28", 8, 8),
-    "cpu": _random_profile("cpu", "embedded default: 1,000 class-balanced Fashion-MNIST test images, small ViTs (7x7 grid). "
-                           "The figures still analyse random-init models; the trained runs are wired in by the reproduce issue.",
-                           "vit_tiny_d6_patch4_28", "beit_tiny_d6_patch4_28", 1000, 100),
-    "gpu": _random_profile("gpu", "one accelerator: all 10,000 Fashion-MNIST test images, small ViTs on the ViT-B-like 14x14 grid",
-                           "vit_tiny_d6_patch2_28", "beit_tiny_d6_patch2_28", 10000, 250),
+    "smoke": trained_profile("smoke", "smoke", "CI-sized: every run of the cpu profile for 8 steps on 64 images, every "
+                             "figure on 8 test images: the pipeline end to end, no claim checked", 8, 8),
+    "cpu": trained_profile("cpu", "cpu", "embedded default: 8 pre-training runs (20,000 Fashion-MNIST images each), "
+                           "probes and fine-tunes on 2 CPU cores; figures on 1,000 class-balanced test images", 1000, 100),
+    "gpu": trained_profile("gpu", "gpu", "one accelerator: the cpu runs on the ViT-B-like 14x14 grid (patch 2), 20 epochs "
+                           "of Fashion-MNIST each, bf16; figures on all 10,000 test images", 10000, 250),
+    "random": _random_profile("random", "random-init small ViTs on 1,000 Fashion-MNIST test images: the metrics' "
+                              "untrained baselines (uniform-like attention), no training", "vit_tiny_d6_patch4_28",
+                              "beit_tiny_d6_patch4_28", 1000, 100),
 }
 
 def get_profile(name: str, **official) -> Profile:
@@ -175,7 +238,39 @@ def get_profile(name: str, **official) -> Profile:
     if name not in PROFILES: raise CLVsMimError(f"unknown profile '{name}': choose from {[*PROFILES, 'official', 'full']}")
     return PROFILES[name]
 
-# %% ../nbs/20_reproduce.ipynb #8ca1ea69
+# %% ../nbs/20_reproduce.ipynb #49a152e4
+def _with_run_folders(value, folders: dict):
+    "`value` with every {'run': name} replaced by that run's folder (recursively through dicts and lists)."
+    if isinstance(value, dict):
+        if set(value) == {"run"}: return str(folders[value["run"]]) if value["run"] in folders else value  # not needed now
+        return {k: _with_run_folders(v, folders) for k, v in value.items()}
+    if isinstance(value, (list, tuple)): return [_with_run_folders(v, folders) for v in value]
+    return value
+
+def resolve_profile(profile: Profile, runs_root=None, progress: bool = True, on_run=None) -> tuple[Profile, dict]:
+    "The profile with its runs trained or read from the cache: (resolved profile, {run name: RunResult})."
+    from cl_vs_mim.runs import RunCache
+    from cl_vs_mim.pretrained import plan_checkpoint
+    cache = RunCache(Path(runs_root if runs_root is not None else PROJECT_DIR / "runs") / profile.name)
+    done = {}
+    for name in profile.runs:  # upstream runs are listed (and trained) first
+        done[name] = cache.get(name, profile.runs, progress=progress)
+        if on_run: on_run(done[name])
+    folders = {n: r.dir.resolve() for n, r in done.items()}
+    def concrete(m: ModelSpec) -> ModelSpec:
+        if m.run is None: return m
+        if m.run not in folders: return m  # a figure not selected this time: `build` says so if it is ever used
+        decoder = bool(m.options.get("decoder"))
+        path = folders[m.run] / ("checkpoint.pt" if decoder else "encoder.pt")
+        plan = plan_checkpoint(path, decoder=decoder)
+        return dataclasses.replace(m, arch=plan.arch, kwargs=plan.kwargs, checkpoint=str(path), source=None if decoder else plan.source)
+    resolved = dataclasses.replace(
+        profile, models=tuple(concrete(m) for m in profile.models),
+        figure_models={f: tuple(concrete(m) for m in ms) for f, ms in profile.figure_models.items()},
+        figure_params={f: _with_run_folders(p, folders) for f, p in profile.figure_params.items()})
+    return resolved, done
+
+# %% ../nbs/20_reproduce.ipynb #236c0080
 CACHE_DIR = PROJECT_DIR / "runs" / "cache"
 ANALYSIS_VERSION = 1  # bump when a metric's definition changes, to invalidate cached tables
 
@@ -208,7 +303,7 @@ def attention_table(models, data: str = "fashion-mnist", data_path=None, images:
         frames.append(df.assign(model=spec.label))
     return pd.concat(frames, ignore_index=True)
 
-# %% ../nbs/20_reproduce.ipynb #6c1d04d9
+# %% ../nbs/20_reproduce.ipynb #9faaa1ea
 def default_queries(grid_size) -> list[tuple[int, int]]:
     "Two patch queries at different places: the centre (on the object for centred images) and the upper-left quarter."
     r, c = grid_size
@@ -227,7 +322,7 @@ def attention_maps(model, image: torch.Tensor, queries, head=None) -> list[torch
         model.forward_features(image.unsqueeze(0).to(next(model.parameters()).device))
     return [torch.stack(maps) for maps in per_query]
 
-# %% ../nbs/20_reproduce.ipynb #16702c65
+# %% ../nbs/20_reproduce.ipynb #068d4757
 CLAIMS = {
     1: "late-layer mean attention distance: CL (MoCo v3, DINO) > MIM (SimMIM, BEiT, MAE)",
     2: "late-layer attention NMI: MoCo v3 < SimMIM; two queries' attention maps differ less for MoCo",
@@ -280,13 +375,13 @@ FIGURES = {f.id: f for f in [
     Figure("P-FigF3", "fine-tune accuracy after re-initialising the first or last blocks", (16,), "fine-tuning runs"),
 ]}
 
-# %% ../nbs/20_reproduce.ipynb #068d4757
+# %% ../nbs/20_reproduce.ipynb #a49c5033
 def missing_figures() -> list[str]:
     "Registry entries that have no notebook in nbs/figures/ yet."
     have = {p.stem.split("_")[0] for p in (PROJECT_DIR / "nbs" / "figures").glob("*.ipynb")}
     return [f for f in FIGURES if f not in have]
 
-# %% ../nbs/20_reproduce.ipynb #3f15cc85
+# %% ../nbs/20_reproduce.ipynb #aaa00e25
 FIGURES_DIR = PROJECT_DIR / "nbs" / "figures"
 
 def figure_id(notebook) -> str:

@@ -1,4 +1,4 @@
-"Papermill smoke run of the figure notebooks: parameters take effect and every figure writes PNG, PDF and CSV."
+"`cl-vs-mim reproduce` end to end: the smoke profile (runs, papermill figures, claims, report) and the official profile."
 import csv, math
 import nbformat
 import pytest
@@ -12,17 +12,17 @@ FIGURES = {
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
-    "Run the smoke profile with a relative output folder, as `make reproduce` does."
+    "`cl-vs-mim reproduce --profile smoke` with relative folders, as `make reproduce` runs the cpu profile."
     import os
-    from cl_vs_mim.reproduce import run_figures
+    from cl_vs_mim.report import reproduce
     root = tmp_path_factory.mktemp("run")
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        results = run_figures("smoke", "reports", progress=False)
+        report = reproduce("smoke", "reports", runs_root="runs", progress=False)
     finally:
         os.chdir(cwd)
-    return root / "reports", results
+    return root / "reports", report
 
 
 def _rows(path):
@@ -30,21 +30,58 @@ def _rows(path):
 
 
 def test_every_figure_notebook_ran(smoke_run):
-    from cl_vs_mim.reproduce import FIGURES as REGISTRY, figure_notebooks
-    out, results = smoke_run
-    assert sorted(r["figure"] for r in results) == sorted(p.stem for p in figure_notebooks())
-    assert {r["figure"].split("_")[0] for r in results} <= set(REGISTRY)
+    from cl_vs_mim.reproduce import FIGURES as REGISTRY, get_profile, figure_notebooks
+    out, report = smoke_run
+    expected = {p.stem.split("_")[0] for p in figure_notebooks()} - set(get_profile("smoke").skip)
+    assert set(report["records"]) == expected and expected <= set(REGISTRY)
+    assert {r["status"] for r in report["records"].values()} == {"produced"}, report["records"]
+
+
+def test_report_lists_every_item_and_claim(smoke_run):
+    "All 57 items and 25 claims are in the report; the smoke profile computes every claim's value but gives no verdict."
+    out, _ = smoke_run
+    items = _rows(out / "smoke" / "items.csv")
+    assert len(items) == 57 and not [r for r in items if r["status"] in ("failed", "not run")]
+    claims = _rows(out / "smoke" / "claims.csv")
+    assert [int(c["claim"]) for c in claims] == list(range(1, 26))
+    assert {c["verdict"] for c in claims} == {"not checkable"}
+    evaluated = {int(c["claim"]) for c in claims if c["our_value"]}
+    assert evaluated == set(range(1, 20)) - {4} | {25}, evaluated  # 4 and 20-24 need runs no profile trains
+    assert not [c for c in claims if "could not evaluate" in c["note"]]
+    page = (out / "smoke" / "index.html").read_text()
+    for item in items: assert f"id='{item['item']}'" in page
+    import re
+    for src in re.findall(r"<img src='([^']+)'>", page): assert (out / "smoke" / src).exists(), src
+    assert "Items (57): 19 produced, 26 literature" in (out / "smoke" / "summary.md").read_text()
+
+
+def test_runs_are_cached_and_reused(smoke_run, tmp_path):
+    "The 22 runs of the plan are trained once; a second reproduce of one figure trains nothing."
+    import os
+    from cl_vs_mim.report import reproduce
+    out, report = smoke_run
+    runs = _rows(out / "smoke" / "runs.csv")
+    assert len(runs) == 22 and {r["cached"] for r in runs} == {"False"}
+    probe = next(r for r in runs if r["run"] == "mae-probe")
+    assert probe["init"] == "mae" and 0 <= float(probe["accuracy"]) <= 1
+    cwd = os.getcwd(); os.chdir(out.parent)
+    try:
+        again = reproduce("smoke", "reports2", only=["P-Fig03"], runs_root="runs", progress=False)
+    finally:
+        os.chdir(cwd)
+    assert list(again["runs"].run) == ["moco_v3", "simmim"] and again["runs"].cached.all()
+    assert again["records"]["P-Fig03"]["status"] == "produced"
 
 
 def test_every_figure_writes_png_pdf_and_csv(smoke_run):
     "Each notebook writes at least one figure (PNG + PDF of the same stem) and the numbers behind it as CSV."
-    out, results = smoke_run
-    for r in results:
+    out, report = smoke_run
+    for r in report["records"].values():
         files = r["files"]
         pngs = {f[:-4] for f in files if f.endswith(".png")}
         pdfs = {f[:-4] for f in files if f.endswith(".pdf")}
-        assert pngs and pngs == pdfs, (r["figure"], files)
-        assert any(f.endswith(".csv") for f in files), (r["figure"], files)
+        assert pngs and pngs == pdfs, (r["item"], files)
+        assert any(f.endswith(".csv") for f in files), (r["item"], files)
 
 
 @pytest.mark.parametrize("figure", sorted(FIGURES))
@@ -54,9 +91,10 @@ def test_figure_files_and_injected_parameters(smoke_run, figure):
     for stem in FIGURES[figure]:
         for ext in ("png", "pdf", "csv"):
             assert (d / f"{stem}.{ext}").stat().st_size > 0, f"{stem}.{ext} missing"
-    nb = nbformat.read(d / f"{figure}.ipynb", as_version=4)
+    nb = nbformat.read(out / "smoke" / "notebooks" / f"{figure}.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "profile = \"smoke\"" in injected[0].source
+    assert '"label": "MoCo v3 (CL)"' in injected[0].source and "encoder.pt" in injected[0].source  # the trained run
 
 
 def test_distance_and_nmi_tables_are_sane(smoke_run):
@@ -92,7 +130,8 @@ def official_run(tmp_path_factory):
         img.convert("RGB").resize((48, 40)).save(d / "val" / f"n0{i % 2}" / f"{name}.JPEG")
     code = main(["reproduce", "--profile", "official", "--checkpoint", f"moco_v3={d / 'vit-b-300ep.pth.tar'}",
                  "--checkpoint", f"simmim={d / 'simmim_800ep.pth'}", "--data", "folder", str(d / "val"),
-                 "--images", "4", "--batch-size", "2", "--out", str(d / "reports"), "--only", *FIGURES])
+                 "--images", "4", "--batch-size", "2", "--out", str(d / "reports"), "--no-progress",
+                 "--only", *(f.split("_")[0] for f in FIGURES)])
     return code, d / "reports" / "official"
 
 
@@ -106,6 +145,6 @@ def test_official_profile_regenerates_every_figure_from_checkpoint_files(officia
     nmi = _rows(out / "P-Fig04_attention_nmi" / "P-Fig04_attention_nmi.csv")
     assert sorted({r["model"] for r in nmi}) == ["MoCo v3 (CL)", "SimMIM (MIM)"]
     assert len(nmi) == 2 * 2  # two models x two blocks: the architecture came from the files
-    nb = nbformat.read(out / "P-Fig03_attention_distance" / "P-Fig03_attention_distance.ipynb", as_version=4)
+    nb = nbformat.read(out / "notebooks" / "P-Fig03_attention_distance.ipynb", as_version=4)
     injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert '"source": "moco_v3"' in injected.source and "vit-b-300ep.pth.tar" in injected.source

@@ -105,16 +105,19 @@ def probe_table(rows: dict[str, dict], out=None) -> pd.DataFrame:
 def evaluate_runs(prefix: str = 'cpu', runs='runs', train_images: int = 20000, test_images: int | None = None,
                   progress: bool = False, **overrides) -> pd.DataFrame:
     "Probe + kNN of every finished run in runs/prefix (plus random encoders and raw pixels); write probe_table.*."
-    from cl_vs_mim.recipes import CPU_METHODS, RECIPES
+    from cl_vs_mim.recipes import CPU_METHODS, RECIPES, pretrain_plan
+    from cl_vs_mim.runs import RunCache
     root, rows = Path(runs) / prefix, {}
-    done = [r for r in CPU_METHODS if (root / r / 'encoder.pt').exists()]
+    cache, plan = RunCache(root), pretrain_plan(prefix)
+    folders = {r: cache.folder(r, cache.config(r, plan)[1]) for r in plan}
+    done = [r for r in CPU_METHODS if cache.status(r, plan) == 'done']
     if not done:
-        raise CLVsMimError(f"no trained runs in {root} (no */encoder.pt): train them first with "
+        raise CLVsMimError(f"no trained runs in {root} (no finished <run>-<key>/ folder): train them first with "
                            f"`cl-vs-mim pretrain --prefix {prefix}`")
     kw = dict(train_images=train_images, test_images=test_images, progress=progress, **overrides)
     for run in done:
         model = RECIPES[f'{prefix}-{run}'].model
-        rows[run] = evaluate_encoder(model, root / run / 'encoder.pt', root / 'eval' / run, **kw)
+        rows[run] = evaluate_encoder(model, folders[run] / 'encoder.pt', root / 'eval' / run, **kw)
     for model in sorted({RECIPES[f'{prefix}-{r}'].model for r in done}):
         rows[f'random ({model})'] = evaluate_encoder(model, None, root / 'eval' / f'random-{model}', **kw)
     rows['raw pixels'] = evaluate_pixels(train_images, test_images)
