@@ -100,11 +100,15 @@ CPU_RECIPES['cpu-linear_probe'] = TrainConfig(
     name='cpu-linear_probe', method='linear_probe', model=_VIT, data='fashion-mnist', train_images=20000,
     feature_cache=True, batch_size=256, epochs=30, opt='sgd', blr=1.0, momentum=0.9, weight_decay=0.0,
     schedule='cosine', seed=0, ckpt_every=1000, log_every=50, method_kwargs=dict(blocks='all', pool='both'))
-# Fine-tuning is the costliest evaluation (a dozen runs in the cpu profile): one pass over 10,000 labelled images.
+# Fine-tuning is the costliest evaluation (eleven runs in the cpu profile): one pass over 10,000 labelled images
+# (39 steps, about 100 s each). So short a fine-tune needs mild crops (scale 0.8–1 instead of 0.08–1: 54 % instead of
+# 46 % test accuracy for MoCo v3 at lr 2e-3) and still ends below the linear probe (78 %): the cpu profile's FT numbers
+# are a small-budget proxy.
 CPU_RECIPES['cpu-finetune'] = TrainConfig(
     name='cpu-finetune', method='finetune', model=_VIT, data='fashion-mnist', train_images=10000, batch_size=256,
-    epochs=1, opt='adamw', blr=1e-3, betas=(0.9, 0.999), weight_decay=0.05, warmup_epochs=0.1, layer_decay=0.65,
-    clip_grad=5.0, schedule='cosine', seed=0, ckpt_every=10, log_every=5, method_kwargs=dict(label_smoothing=0.1))
+    epochs=1, opt='adamw', blr=2e-3, betas=(0.9, 0.999), weight_decay=0.05, warmup_epochs=0.1, layer_decay=0.65,
+    clip_grad=5.0, schedule='cosine', seed=0, ckpt_every=10, log_every=5, method_kwargs=dict(label_smoothing=0.1),
+    view_kwargs=dict(scale=(0.8, 1.0)))
 
 # CI-sized: 8 steps at batch 16 on 64 images: each method trains end to end in seconds (not that it learns anything)
 SMOKE_RECIPES: dict[str, TrainConfig] = {
