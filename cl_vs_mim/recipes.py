@@ -100,7 +100,7 @@ CPU_RECIPES['cpu-linear_probe'] = TrainConfig(
     name='cpu-linear_probe', method='linear_probe', model=_VIT, data='fashion-mnist', train_images=20000,
     feature_cache=True, batch_size=256, epochs=30, opt='sgd', blr=1.0, momentum=0.9, weight_decay=0.0,
     schedule='cosine', seed=0, ckpt_every=1000, log_every=50, method_kwargs=dict(blocks='all', pool='both'))
-# Fine-tuning is the costliest evaluation (eleven runs in the cpu profile): one pass over 10,000 labelled images
+# Fine-tuning is the costliest evaluation (eight runs in the cpu profile): one pass over 10,000 labelled images
 # (39 steps, about 100 s each). So short a fine-tune needs mild crops (scale 0.8–1 instead of 0.08–1: 54 % instead of
 # 46 % test accuracy for MoCo v3 at lr 2e-3) and still ends below the linear probe (78 %): the cpu profile's FT numbers
 # are a small-budget proxy.
