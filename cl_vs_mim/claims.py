@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 from .core import CLVsMimError, DATA_DIR
 from .reproduce import FIGURES
+from .analysis.attention import late_layer_mean
 
 # %% auto #0
 __all__ = ['ITEMS', 'CLAIM_LIST', 'CLAIM_BY_NUMBER', 'CHECKS', 'Item', 'literature_table', 'item_ids', 'Claim', 'NotCheckable',
@@ -60,12 +61,12 @@ ITEMS: dict[str, Item] = {i.id: i for i in [
     Item("C-Fig4", "CMAE", "(a) FT top-1 vs pixel-shift range; (b) FT convergence, CMAE vs MAE", "needs",
          "CMAE pre-trainings per shift range + fine-tuning with per-epoch evaluation", claims=(20,)),
     Item("C-Fig5", "CMAE", "(a) partial fine-tuning (0 blocks = LP), (b) model scaling, CMAE vs MAE", "needs",
-         "partial fine-tuning of CMAE and MAE per number of blocks; S/B/L pre-trainings. The LP point and full FT "
-         "(claim 19) are checked from the cpu runs", claims=(19,)),
+         "partial fine-tuning of CMAE and MAE per number of blocks; S/B/L pre-trainings. The LP point (claim 19) "
+         "is checked from the cpu probe runs", claims=(19,)),
     Item("M-Fig1", "ConMIM", "concept: instance-level CL, patch-level MIM, ConMIM", "diagram"),
     Item("M-Fig2", "ConMIM", "method: denoising patch-level contrast with a momentum encoder", "diagram"),
-    Item("M-Tab1", "ConMIM", "IN-1K fine-tuning, ViT-B", "literature", "ConMIM ViT-B 300/800 epochs + FT; at cpu scale "
-         "only ConMIM vs MAE (claim 25)", ("M-Tab1",), (25,)),
+    Item("M-Tab1", "ConMIM", "IN-1K fine-tuning, ViT-B", "literature", "ConMIM ViT-B 300/800 epochs + FT; at small scale "
+         "only ConMIM vs MAE (claim 25, which needs their fine-tunes)", ("M-Tab1",), (25,)),
     Item("M-Tab2", "ConMIM", "IN-1K fine-tuning, ViT-S", "literature", "ConMIM ViT-S 300 epochs + FT", ("M-Tab2",), (25,)),
     Item("M-Tab3", "ConMIM", "IN-1K fine-tuning, ViT-L", "literature", "ViT-L pre-training: a scale claim", ("M-Tab3",)),
     Item("M-Tab4", "ConMIM", "ADE20K semantic segmentation", "literature", "UperNet on ADE20K: no small-scale proxy", ("M-Tab4",)),
@@ -89,7 +90,7 @@ ITEMS: dict[str, Item] = {i.id: i for i in [
          "ConMIM features + the BEiT dVAE tokenizer (or a k-means codebook as substitute)"),
     Item("M-Fig5", "ConMIM", "partial fine-tuning of ConMIM ViT-B", "needs", "partial fine-tuning runs per number of blocks"),
     Item("M-Tab18", "ConMIM", "vs iBOT (no multi-crop) and DenseCL on ViT", "literature", "iBOT and DenseCL re-implementations", ("M-Tab18",)),
-    Item("M-Tab19", "ConMIM", "ConMIM vs MAE", "literature", "MAE and ConMIM at equal budget: claim 25 at cpu scale", ("M-Tab19",), (25,)),
+    Item("M-Tab19", "ConMIM", "ConMIM vs MAE", "literature", "MAE and ConMIM fine-tuned at an equal budget (claim 25)", ("M-Tab19",), (25,)),
     Item("M-Tab20", "ConMIM", "weak/strong perturbations for BEiT and ConMIM", "literature", f"eight {_PRETRAIN_FT}", ("M-Tab20",), (24,)),
 ]}
 
@@ -184,14 +185,16 @@ class NotCheckable(Exception):
     "A claim cannot be checked from these results (the reason is the message)."
 
 class Results:
-    "The CSV tables under one profile's report folder, by figure id and table name."
-    def __init__(self, folder): self.folder = Path(folder)
+    "The CSV tables under one profile's report folder, by figure id and table name (each read once)."
+    def __init__(self, folder): self.folder, self._read = Path(folder), {}
 
     def table(self, figure: str, name: str | None = None) -> pd.DataFrame:
         stem = name or figure
-        hits = sorted(self.folder.glob(f"{figure}_*/{stem}.csv"))
-        if not hits: raise NotCheckable(f"{figure} produced no {stem}.csv at this profile (failed, skipped or not run)")
-        return pd.read_csv(hits[0])
+        if (figure, stem) not in self._read:
+            hits = sorted(self.folder.glob(f"{figure}_*/{stem}.csv"))
+            if not hits: raise NotCheckable(f"{figure} produced no {stem}.csv at this profile (failed, skipped or not run)")
+            self._read[figure, stem] = pd.read_csv(hits[0])
+        return self._read[figure, stem]
 
     def runs(self) -> pd.DataFrame:
         p = self.folder / "runs.csv"
@@ -208,11 +211,9 @@ def pick(df: pd.DataFrame, who: str, col: str = "model") -> pd.DataFrame:
     if len(labels) == 1: return df[df[col] == labels[0]]
     raise NotCheckable(f"no {who} model among {sorted(map(str, df[col].unique()))}")
 
-def late_mean(df: pd.DataFrame, metric: str, fraction: float = 1 / 3, block: str = "block") -> float:
-    "Mean of `metric` over the last third of the blocks (block numbers 1..L; rows at block 0 are the embedding)."
-    last = df[block].max()
-    n_late = max(1, round(last * fraction))
-    return float(df[df[block] > last - n_late][metric].mean())
+def late_mean(df: pd.DataFrame, metric: str) -> float:
+    "One model's mean of `metric` over the last third of its blocks (`attention.late_layer_mean`, the claims' late layers)."
+    return float(late_layer_mean(df, metric).iloc[0])
 
 # %% ../nbs/20a_claims.ipynb #62803e62
 def _parts(*parts) -> tuple[str, bool]:
@@ -227,12 +228,10 @@ def _c1(r):
     moco, sim = late_mean(pick(d, "MoCo v3"), "distance_px"), late_mean(pick(d, "SimMIM"), "distance_px")
     parts = [(f"late distance MoCo {_f(moco, 2)} vs SimMIM {_f(sim, 2)} px", moco > sim)]
     try:
-        c = r.table("P-FigC1", "P-FigC1_methods")
-        late = {m: late_mean(g, "distance_px") for m, g in c.groupby("model")}
-        cl = {m: v for m, v in late.items() if m.endswith("(CL)")}; mim = {m: v for m, v in late.items() if m.endswith("(MIM)")}
-        if cl and mim:
-            parts.append((f"P-FigC1 min CL {_f(min(cl.values()), 2)} vs max MIM {_f(max(mim.values()), 2)} px",
-                          min(cl.values()) > max(mim.values())))
+        late = late_layer_mean(r.table("P-FigC1", "P-FigC1_methods"), "distance_px")
+        cl, mim = late[late.index.str.endswith("(CL)")], late[late.index.str.endswith("(MIM)")]
+        if len(cl) and len(mim):
+            parts.append((f"P-FigC1 min CL {_f(cl.min(), 2)} vs max MIM {_f(mim.max(), 2)} px", cl.min() > mim.max()))
     except NotCheckable: pass
     return _parts(*parts)
 
@@ -300,34 +299,27 @@ def _c7(r):
     return _parts((f"SimMIM > MoCo at {share:.0%} of depths", share > 0.5),
                   (f"change over the final third: MoCo {_f(drop(m))}, SimMIM {_f(drop(s))} (both < 0)", drop(m) < 0 and drop(s) < 0))
 
-def _shape_and_noise(r, fig, stem, what):
-    d = r.table(fig, stem)
-    m, s = pick(d, "MoCo v3").iloc[0], pick(d, "SimMIM").iloc[0]
-    return m, s
+_ROBUSTNESS = (("P-Fig08", "P-Fig08_shape_and_noise_claims", "LP"), ("P-FigF2", "P-FigF2_finetuned_robustness_claims", "FT"))
 
-def _c8(r):
+def _lp_and_ft(r, part):
+    "`part(what, MoCo row, SimMIM row)` → (text, holds) for the linear-probe models (needed) and the fine-tuned ones (if any)."
     parts = []
-    for fig, stem, what in (("P-Fig08", "P-Fig08_shape_and_noise_claims", "LP"),
-                            ("P-FigF2", "P-FigF2_finetuned_robustness_claims", "FT")):
+    for fig, stem, what in _ROBUSTNESS:
         try:
-            m, s = _shape_and_noise(r, fig, stem, what)
-            parts.append((f"{what} shape bias MoCo {_f(m.shape_bias)} vs SimMIM {_f(s.shape_bias)}", m.shape_bias > s.shape_bias))
-        except NotCheckable:
-            if what == "LP": raise
-    text, ok = _parts(*parts)
-    return text + "; no supervised ViT at this profile (the supervised part is not checked)", ok
-
-def _c9(r):
-    parts = []
-    for fig, stem, what in (("P-Fig08", "P-Fig08_shape_and_noise_claims", "LP"),
-                            ("P-FigF2", "P-FigF2_finetuned_robustness_claims", "FT")):
-        try:
-            m, s = _shape_and_noise(r, fig, stem, what)
-            parts.append((f"{what} high-frequency drop SimMIM {_f(s.high_freq_drop)} vs MoCo {_f(m.high_freq_drop)}",
-                          s.high_freq_drop > m.high_freq_drop))
+            d = r.table(fig, stem)
+            parts.append(part(what, pick(d, "MoCo v3").iloc[0], pick(d, "SimMIM").iloc[0]))
         except NotCheckable:
             if what == "LP": raise
     return _parts(*parts)
+
+def _c8(r):
+    text, ok = _lp_and_ft(r, lambda what, m, s: (f"{what} shape bias MoCo {_f(m.shape_bias)} vs SimMIM {_f(s.shape_bias)}",
+                                                 m.shape_bias > s.shape_bias))
+    return text + "; no supervised ViT at this profile (the supervised part is not checked)", ok
+
+def _c9(r):
+    return _lp_and_ft(r, lambda what, m, s: (f"{what} high-frequency drop SimMIM {_f(s.high_freq_drop)} vs MoCo "
+                                             f"{_f(m.high_freq_drop)}", s.high_freq_drop > m.high_freq_drop))
 
 def _probe_rows(r):
     d = r.table("P-Fig11", "P-Fig11_layer_probe_claims")
@@ -359,9 +351,9 @@ def _c11(r):
 
 def _c12(r):
     d = r.table("P-Fig10", "P-Fig10_mae_decoder")
-    mae = d[d.model.str.startswith("MAE")] if d.model.str.startswith("MAE").any() else None
-    if mae is None: raise NotCheckable("no MAE model in P-Fig10")
-    sim = pick(d[~d.model.str.startswith("MAE")], "SimMIM")
+    is_mae = d.model.str.startswith("MAE")
+    if not is_mae.any(): raise NotCheckable("no MAE model in P-Fig10")
+    mae, sim = d[is_mae], pick(d[~is_mae], "SimMIM")
     enc = mae[mae.part == "encoder"]
     enc_late, sim_late = late_mean(enc, "nmi"), late_mean(sim, "nmi")
     dec = float(mae[mae.part == "decoder"].nmi.mean())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 from .core import CLVsMimError, PROJECT_DIR, DATA_DIR, atomic_write_text, save_table
-from .reproduce import Profile, get_profile, resolve_profile, FIGURES_DIR, figure_id
+from .reproduce import Profile, get_profile, resolve_profile, needed_runs, figure_notebooks, figure_id
 from .claims import ITEMS, item_ids, check_claims, literature_table
 
 # %% auto #0
@@ -62,11 +62,11 @@ def execute_figure(notebook: Path, profile: Profile, root: Path) -> dict:
 
 # %% ../nbs/20b_report.ipynb #939c6635
 def _accuracy(results: dict):
+    "A fine-tune's head accuracy, a probe's last-block CLS accuracy, None for pre-training."
+    from cl_vs_mim.analysis.probing import last_cls_head
     acc = results.get("test_accuracy")
-    if not isinstance(acc, dict) or not acc: return None
-    if "head" in acc: return acc["head"]
-    cls = sorted((k for k in acc if k.endswith("_cls")), key=lambda k: int(k[5:].split("_")[0]))
-    return acc[cls[-1]] if cls else None
+    if not acc: return None
+    return acc["head"] if "head" in acc else acc[last_cls_head(results)]
 
 def runs_table(done: dict, plan: dict) -> pd.DataFrame:
     "One row per finished run: name, recipe, the run it starts from, method, accuracy, seconds, cached, folder."
@@ -130,7 +130,7 @@ table{border-collapse:collapse;font-size:13px;margin:.5em 0}td,th{border:1px sol
 def _cls(s: str) -> str: return s.replace(" ", "-")
 
 def index_html(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame, runs: pd.DataFrame, records: dict,
-               env: dict, seconds: float, root: Path) -> str:
+               env: dict, seconds: float) -> str:
     "The report page (figures inline; links relative to reports/<profile>/)."
     e = html.escape
     out = [f"<!doctype html><meta charset=utf-8><title>cl-vs-mim: {e(profile.name)}</title><style>{_CSS}</style>",
@@ -171,11 +171,11 @@ def reproduce(profile: str | Profile = "cpu", out="reports", only=None, runs_roo
               **official) -> dict:
     "Regenerate the items of `profile` into `out/<profile>/` (see the module doc); return the report's tables."
     from tqdm.auto import tqdm
+    selected = item_ids(only)  # an unknown id fails before anything is built or trained
     prof = profile if isinstance(profile, Profile) else get_profile(profile, **official)
-    selected = item_ids(only)
     root = writable_folder(Path(out).resolve() / prof.name)
-    notebooks = [nb for nb in sorted(FIGURES_DIR.glob("*.ipynb")) if figure_id(nb) in selected and figure_id(nb) not in prof.skip]
-    needed = _needed_runs(prof, [figure_id(nb) for nb in notebooks], full=not only)
+    notebooks = [nb for nb in figure_notebooks(selected) if figure_id(nb) not in prof.skip]
+    needed = list(prof.runs) if not only else needed_runs(prof, [figure_id(nb) for nb in notebooks])
     t0 = time.perf_counter()
     # the overall bar only on a terminal (in a CI log its redraws are noise); the per-item lines always
     bar = tqdm(total=len(needed) + len(notebooks), desc=f"reproduce {prof.name}", unit="item", file=sys.stderr,
@@ -203,7 +203,7 @@ def reproduce(profile: str | Profile = "cpu", out="reports", only=None, runs_roo
     summary = summary_markdown(prof, items, claims, runs, seconds)
     atomic_write_text(root / "summary.md", summary)
     env = environment()
-    atomic_write_text(root / "index.html", index_html(prof, items, claims, runs, records, env, seconds, root))
+    atomic_write_text(root / "index.html", index_html(prof, items, claims, runs, records, env, seconds))
     atomic_write_text(root / "timings.json", json.dumps(dict(profile=prof.name, seconds=seconds, environment=env,
         runs={r.run: r.seconds for r in runs.itertuples()}, figures={k: v["seconds"] for k, v in records.items()}), indent=2) + "\n")
     if prof.name == "cpu" and not only:   # the README shows the latest full cpu summary
@@ -217,18 +217,3 @@ def reproduce(profile: str | Profile = "cpu", out="reports", only=None, runs_roo
           + ", ".join(f"{v} {k}" for k, v in claims.verdict.value_counts().items())
           + f"; {_clock(seconds)} -> {root / 'index.html'}", file=sys.stderr)
     return dict(items=items, claims=claims, runs=runs, records=records, seconds=seconds, root=root)
-
-def _needed_runs(prof: Profile, figures: list[str], full: bool) -> list[str]:
-    "The plan's runs the figures use (with the runs they start from), in plan order; every run for a full reproduce."
-    if full: return list(prof.runs)
-    want = {m.run for f in figures for m in prof.models_for(f) if m.run}
-    def refs(v):
-        if isinstance(v, dict): return {v["run"]} if set(v) == {"run"} else set().union(*map(refs, v.values()))
-        if isinstance(v, (list, tuple)): return set().union(*map(refs, v)) if v else set()
-        return set()
-    want |= set().union(*(refs(prof.figure_params.get(f, {})) for f in figures)) if figures else set()
-    changed = True
-    while changed:
-        extra = {prof.runs[n].init for n in want if prof.runs[n].init} - want
-        changed = bool(extra); want |= extra
-    return [n for n in prof.runs if n in want]

@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_reproduce.ipynb #5568665d
 from __future__ import annotations
-import dataclasses, hashlib, json, os, sys, time, warnings
+import dataclasses, hashlib, json, os, sys, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
@@ -14,10 +14,10 @@ import timm
 import cl_vs_mim.models  # registers the project's small ViTs with timm
 
 # %% auto #0
-__all__ = ['FAMILY', 'PRETRAINED', 'FINETUNED', 'PROBED', 'REINIT', 'PROFILES', 'CACHE_DIR', 'ANALYSIS_VERSION', 'CLAIMS',
-           'FIGURES', 'FIGURES_DIR', 'load_model', 'ModelSpec', 'Profile', 'official_profile', 'training_plan',
-           'trained_profile', 'get_profile', 'resolve_profile', 'attention_table', 'default_queries', 'attention_maps',
-           'Figure', 'missing_figures', 'figure_id', 'figure_notebooks', 'run_figures']
+__all__ = ['FAMILY', 'PRETRAINED', 'FINETUNED', 'PROBED', 'REINIT', 'PROFILES', 'CACHE_DIR', 'ANALYSIS_VERSION', 'FIGURES',
+           'FIGURES_DIR', 'load_model', 'ModelSpec', 'Profile', 'official_profile', 'training_plan', 'trained_profile',
+           'get_profile', 'needed_runs', 'resolve_profile', 'attention_table', 'default_queries', 'attention_maps',
+           'Figure', 'figure_id', 'figure_notebooks', 'missing_figures']
 
 # %% ../nbs/20_reproduce.ipynb #e66fcdd6
 def load_model(arch: str, checkpoint: str | os.PathLike | None = None, verbose: bool = True, **kwargs) -> torch.nn.Module:
@@ -240,13 +240,22 @@ def get_profile(name: str, **official) -> Profile:
     return PROFILES[name]
 
 # %% ../nbs/20_reproduce.ipynb #49a152e4
-def _with_run_folders(value, folders: dict):
-    "`value` with every {'run': name} replaced by that run's folder (recursively through dicts and lists)."
+def _map_run_refs(value, fn):
+    "`value` with every {'run': name} replaced by fn(name), recursively through dicts and lists."
     if isinstance(value, dict):
-        if set(value) == {"run"}: return str(folders[value["run"]]) if value["run"] in folders else value  # not needed now
-        return {k: _with_run_folders(v, folders) for k, v in value.items()}
-    if isinstance(value, (list, tuple)): return [_with_run_folders(v, folders) for v in value]
+        return fn(value["run"]) if set(value) == {"run"} else {k: _map_run_refs(v, fn) for k, v in value.items()}
+    if isinstance(value, (list, tuple)): return [_map_run_refs(v, fn) for v in value]
     return value
+
+def needed_runs(profile: Profile, figures: list[str]) -> list[str]:
+    "The plan's runs `figures` use, with the runs they start from, in plan order."
+    want = {m.run for f in figures for m in profile.models_for(f) if m.run}
+    for f in figures: _map_run_refs(profile.figure_params.get(f, {}), want.add)
+    todo = list(want)
+    while todo:  # and the runs those start from
+        init = profile.runs[todo.pop()].init
+        if init and init not in want: want.add(init); todo.append(init)
+    return [n for n in profile.runs if n in want]
 
 def resolve_profile(profile: Profile, runs_root=None, progress: bool = True, on_run=None) -> tuple[Profile, dict]:
     "The profile with its runs trained or read from the cache: (resolved profile, {run name: RunResult})."
@@ -258,20 +267,22 @@ def resolve_profile(profile: Profile, runs_root=None, progress: bool = True, on_
         done[name] = cache.get(name, profile.runs, progress=progress)
         if on_run: on_run(done[name])
     folders = {n: r.dir.resolve() for n, r in done.items()}
+    plans = {}  # one read per checkpoint file: many figures analyse the same run
     def concrete(m: ModelSpec) -> ModelSpec:
-        if m.run is None: return m
-        if m.run not in folders: return m  # a figure not selected this time: `build` says so if it is ever used
+        if m.run not in folders: return m  # not a run, or a figure not selected this time (`build` says so if used)
         decoder = bool(m.options.get("decoder"))
         path = folders[m.run] / ("checkpoint.pt" if decoder else "encoder.pt")
-        plan = plan_checkpoint(path, decoder=decoder)
+        if path not in plans: plans[path] = plan_checkpoint(path, decoder=decoder)
+        plan = plans[path]
         return dataclasses.replace(m, arch=plan.arch, kwargs=plan.kwargs, checkpoint=str(path), source=None if decoder else plan.source)
+    folder_of = lambda name: str(folders[name]) if name in folders else {"run": name}
     resolved = dataclasses.replace(
         profile, models=tuple(concrete(m) for m in profile.models),
         figure_models={f: tuple(concrete(m) for m in ms) for f, ms in profile.figure_models.items()},
-        figure_params={f: _with_run_folders(p, folders) for f, p in profile.figure_params.items()})
+        figure_params={f: _map_run_refs(p, folder_of) for f, p in profile.figure_params.items()})
     return resolved, done
 
-# %% ../nbs/20_reproduce.ipynb #236c0080
+# %% ../nbs/20_reproduce.ipynb #264ca4b8
 CACHE_DIR = PROJECT_DIR / "runs" / "cache"
 ANALYSIS_VERSION = 1  # bump when a metric's definition changes, to invalidate cached tables
 
@@ -304,7 +315,7 @@ def attention_table(models, data: str = "fashion-mnist", data_path=None, images:
         frames.append(df.assign(model=spec.label))
     return pd.concat(frames, ignore_index=True)
 
-# %% ../nbs/20_reproduce.ipynb #9faaa1ea
+# %% ../nbs/20_reproduce.ipynb #68e99f13
 def default_queries(grid_size) -> list[tuple[int, int]]:
     "Two patch queries at different places: the centre (on the object for centred images) and the upper-left quarter."
     r, c = grid_size
@@ -323,28 +334,7 @@ def attention_maps(model, image: torch.Tensor, queries, head=None) -> list[torch
         model.forward_features(image.unsqueeze(0).to(next(model.parameters()).device))
     return [torch.stack(maps) for maps in per_query]
 
-# %% ../nbs/20_reproduce.ipynb #068d4757
-CLAIMS = {
-    1: "late-layer mean attention distance: CL (MoCo v3, DINO) > MIM (SimMIM, BEiT, MAE)",
-    2: "late-layer attention NMI: MoCo v3 < SimMIM; two queries' attention maps differ less for MoCo",
-    3: "late-layer cosine similarity between heads, across the MSA, between tokens: MoCo > SimMIM",
-    4: "more heads lower SimMIM's inter-head similarity more than MoCo's",
-    5: "SimMIM's first MSA spreads tokens (ratio > 1); MoCo's last leaves the spread (≈ 1) and moves image means apart",
-    6: "token-level mid-rank spectrum rises through SimMIM, not MoCo; image-level late-depth spectrum MoCo > SimMIM",
-    7: "high-frequency Δ log amplitude: SimMIM > MoCo at most depths; both drop over their final blocks",
-    8: "shape reliance: MoCo > supervised > SimMIM",
-    9: "accuracy drop under high-frequency band noise: SimMIM > MoCo (LP, and FT with a smaller gap)",
-    10: "per-layer probe: early SimMIM > MoCo, last MoCo > SimMIM; SimMIM falls over its last blocks",
-    11: "last-layer linear probe: CL > MIM",
-    12: "MAE at mask ratio 0: late-encoder NMI < SimMIM's, decoder NMI > SimMIM's late NMI",
-    13: "the λ = 0.2 CL+MIM hybrid beats both λ = 0 (SimMIM) and λ = 1 (MoCo) in linear probing and fine-tuning",
-    14: "the λ = 0.2 hybrid is MIM-like early (high NMI, high frequency) and CL-like late (both drop)",
-    15: "MoCo with local attention: smaller kernel, lower LP and higher FT",
-    16: "re-initialising the first blocks before FT costs SimMIM more; the last blocks cost MoCo more",
-    17: "after fine-tuning, claims 2 and 7 keep their direction with smaller gaps",
-    18: "last-layer tokens cluster by image: silhouette MoCo > SimMIM",
-}
-
+# %% ../nbs/20_reproduce.ipynb #a49c5033
 @dataclass(frozen=True)
 class Figure:
     "One figure notebook: what it shows, the claims it bears on, what it needs at paper scale."
@@ -376,13 +366,7 @@ FIGURES = {f.id: f for f in [
     Figure("P-FigF3", "fine-tune accuracy after re-initialising the first or last blocks", (16,), "fine-tuning runs"),
 ]}
 
-# %% ../nbs/20_reproduce.ipynb #a49c5033
-def missing_figures() -> list[str]:
-    "Registry entries that have no notebook in nbs/figures/ yet."
-    have = {p.stem.split("_")[0] for p in (PROJECT_DIR / "nbs" / "figures").glob("*.ipynb")}
-    return [f for f in FIGURES if f not in have]
-
-# %% ../nbs/20_reproduce.ipynb #aaa00e25
+# %% ../nbs/20_reproduce.ipynb #4318030a
 FIGURES_DIR = PROJECT_DIR / "nbs" / "figures"
 
 def figure_id(notebook) -> str:
@@ -390,24 +374,12 @@ def figure_id(notebook) -> str:
     return Path(notebook).stem.split("_")[0]
 
 def figure_notebooks(only=None) -> list[Path]:
-    "The figure notebooks (optionally those whose id starts with one of `only`, e.g. ['P-Fig03'])."
+    "The figure notebooks (optionally those whose id is one of `only`, e.g. ['P-Fig03'])."
     nbs = sorted(FIGURES_DIR.glob("*.ipynb"))
-    if only: nbs = [p for p in nbs if any(p.stem.startswith(o) for o in only)]
-    if not nbs: raise CLVsMimError(f"no figure notebooks match {only} in {FIGURES_DIR}")
+    if only is not None: nbs = [p for p in nbs if figure_id(p) in only]
     return nbs
 
-def run_figures(profile: str | Profile = "smoke", out="reports", only=None, progress: bool = True) -> list[dict]:
-    "Execute the figure notebooks for `profile` (a name or a `Profile`) into `out/<profile>/<figure id>/`."
-    import papermill as pm
-    prof = profile if isinstance(profile, Profile) else get_profile(profile)
-    results = []
-    for nb in figure_notebooks(only):
-        dst = Path(out).resolve() / prof.name / nb.stem  # absolute: the notebook runs with dst as its working dir
-        dst.mkdir(parents=True, exist_ok=True)
-        t0 = time.perf_counter()
-        pm.execute_notebook(str(nb), str(dst / nb.name), parameters=prof.figure_parameters(dst, figure_id(nb)), cwd=str(dst),
-                            progress_bar=False, kernel_name="python3", log_output=False)
-        results.append({"figure": nb.stem, "seconds": round(time.perf_counter() - t0, 1), "out_dir": str(dst),
-                        "files": sorted(p.name for p in dst.iterdir() if p.suffix in (".png", ".pdf", ".csv"))})
-        if progress: print(f"{nb.stem}: {results[-1]['seconds']} s -> {dst}", file=sys.stderr)
-    return results
+def missing_figures() -> list[str]:
+    "Registry entries that have no notebook in nbs/figures/ yet."
+    have = {figure_id(p) for p in figure_notebooks()}
+    return [f for f in FIGURES if f not in have]

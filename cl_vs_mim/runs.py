@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core import CLVsMimError, atomic_write_text
-from .train import TrainConfig, RECIPES, VOLATILE_FIELDS
+from .train import TrainConfig, RECIPES, VOLATILE_FIELDS, train
 import cl_vs_mim.recipes  # noqa: F401 (registers the named recipes in RECIPES)
 
 # %% auto #0
@@ -26,8 +26,10 @@ class Run:
     init: str | None = None
 
 def run_key(cfg: dict, upstream_key: str | None = None) -> str:
-    "10 hex digits hashing what changes a run's numbers (not its name, logging cadence or the path it starts from)."
-    fields = {k: v for k, v in cfg.items() if k not in ("name", "init_from", *VOLATILE_FIELDS)}
+    "10 hex digits hashing what changes a run's numbers: not its name or logging cadence, nor `init_from` when that is"
+    " the folder of the upstream run whose key is hashed instead (a file given by path is hashed by its path)."
+    skip = ("name", *VOLATILE_FIELDS) + (("init_from",) if upstream_key is not None else ())
+    fields = {k: v for k, v in cfg.items() if k not in skip}
     blob = json.dumps([RUNS_VERSION, fields, upstream_key], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
@@ -42,12 +44,11 @@ class RunResult:
     seconds: float
     cached: bool
 
-    @property
-    def encoder(self) -> Path: return self.dir / "encoder.pt"
-
 class RunCache:
     "Training runs under `root` (e.g. runs/cpu), one folder per (name, config hash)."
-    def __init__(self, root): self.root = Path(root)
+    def __init__(self, root):
+        self.root = Path(root)
+        self._finished: dict[Path, RunResult] = {}  # runs this cache returned: an upstream run shared by many is read once
 
     def config(self, name: str, plan: dict) -> tuple[TrainConfig, str]:
         "The run's TrainConfig and key (an `init` run's encoder path comes from its own folder)."
@@ -55,12 +56,10 @@ class RunCache:
         if run.recipe not in RECIPES:
             raise CLVsMimError(f"run '{name}' asks for recipe '{run.recipe}', which does not exist: see `cl-vs-mim recipes`")
         # the config keeps the recipe's name (what `cl-vs-mim train --recipe` would write), plus where it starts from
-        d = {**RECIPES[run.recipe].to_dict(), **run.set}
-        if run.init is not None: d["name"] = f"{d['name']} from {run.init}"
-        upstream = None
+        d, upstream = {**RECIPES[run.recipe].to_dict(), **run.set}, None
         if run.init is not None:
             _, upstream = self.config(run.init, plan)
-            d["init_from"] = str(self.folder(run.init, upstream) / "encoder.pt")
+            d |= {"name": f"{d['name']} from {run.init}", "init_from": str(self.folder(run.init, upstream) / "encoder.pt")}
         cfg = TrainConfig.from_dict(d)
         return cfg, run_key(cfg.to_dict(), upstream)
 
@@ -76,9 +75,9 @@ class RunCache:
         "The finished run `name` of `plan`: from its folder, or trained (after its upstream run) now."
         run = self._run(name, plan)
         if run.init is not None: self.get(run.init, plan, progress)
-        from cl_vs_mim.train import train
         cfg, key = self.config(name, plan)
         d = self.folder(name, key)
+        if d in self._finished: return self._finished[d]
         cached = (d / "results.json").exists()
         wall_path = d / "walltime.json"
         before = json.loads(wall_path.read_text())["seconds"] if wall_path.exists() else 0.0
@@ -89,7 +88,8 @@ class RunCache:
             if not cached and d.exists():  # time spent, even when interrupted (the next call resumes)
                 atomic_write_text(wall_path, json.dumps({"seconds": before + time.perf_counter() - t0}) + "\n")
         seconds = json.loads(wall_path.read_text())["seconds"] if wall_path.exists() else 0.0
-        return RunResult(name, d, key, results, seconds, cached)
+        self._finished[d] = RunResult(name, d, key, results, seconds, cached)
+        return self._finished[d]
 
     def _run(self, name, plan) -> Run:
         if name not in plan:

@@ -253,24 +253,23 @@ def finetune_reinit_runs(init_from: dict, prefix: str = "cpu", out="runs", which
                          baseline: bool = True, seeds=(0,), methods: dict | None = None, progress: bool = False,
                          **overrides) -> list[dict]:
     "Fine-tune each {label: encoder.pt} after re-initialising first/last k blocks (+ the k = 0 baseline); return the runs."
-    from cl_vs_mim.train import train, recipe
-    root, runs = Path(out) / prefix / "ft-reinit", []
-    plan = ([("none", 0)] if baseline else []) + [(w, k) for w in which for k in ks]
+    from cl_vs_mim.runs import Run, RunCache
+    cache, runs = RunCache(Path(out) / prefix / "ft-reinit"), []
+    settings = ([("none", 0)] if baseline else []) + [(w, k) for w in which for k in ks]
     for label, path in init_from.items():
-        for w, k in plan:
-            name = f"{prefix}-finetune" if k == 0 else f"{prefix}-finetune-reinit-{w}{k}"
-            for seed in seeds:
-                run_dir = root / _slug(label) / f"{w}{k}-s{seed}"
-                cfg = recipe(name, init_from=str(path), seed=seed, **overrides)
-                train(cfg, run_dir, progress=progress)
-                run = dict(label=label, method=(methods or {}).get(label, label), which=w, k=k, seed=seed, path=str(run_dir))
-                atomic_write_text(run_dir / "run.json", json.dumps(run, indent=2) + "\n")
-                runs.append(run)
+        meta = {f"{_slug(label)}-{w}{k}-s{seed}": (w, k, seed) for w, k in settings for seed in seeds}
+        plan = {n: Run(f"{prefix}-finetune" if k == 0 else f"{prefix}-finetune-reinit-{w}{k}",
+                       {"init_from": str(path), "seed": seed, **overrides}) for n, (w, k, seed) in meta.items()}
+        for name, (w, k, seed) in meta.items():
+            done = cache.get(name, plan, progress=progress)
+            run = dict(label=label, method=(methods or {}).get(label, label), which=w, k=k, seed=seed, path=str(done.dir))
+            atomic_write_text(done.dir / "run.json", json.dumps(run, indent=2) + "\n")
+            runs.append(run)
     return runs
 
 def find_reinit_runs(root) -> list[dict]:
     "The runs `finetune_reinit_runs` wrote under `root` (their run.json), finished ones only."
-    return [json.loads(p.read_text()) for p in sorted(Path(root).glob("*/*/run.json"))
+    return [json.loads(p.read_text()) for p in sorted(Path(root).glob("*/run.json"))
             if (p.parent / "results.json").exists()]
 
 def read_accuracy(path, head: str = "head") -> float:

@@ -20,7 +20,7 @@ from ..views import VIEWS
 from ..checkpoints import load_checkpoint
 
 # %% auto #0
-__all__ = ['knn_accuracy', 'evaluate_encoder', 'evaluate_pixels', 'probe_table', 'evaluate_runs']
+__all__ = ['knn_accuracy', 'last_cls_head', 'evaluate_encoder', 'evaluate_pixels', 'probe_table', 'evaluate_runs']
 
 # %% ../../nbs/12_probing.ipynb #224c3bf4
 @torch.no_grad()
@@ -38,7 +38,8 @@ def knn_accuracy(train_x: Tensor, train_y: Tensor, test_x: Tensor, test_y: Tenso
     return correct / len(test_x)
 
 # %% ../../nbs/12_probing.ipynb #46d343c4
-def _last_cls(results: dict) -> str:
+def last_cls_head(results: dict) -> str:
+    "The probe head of a linear-probe run's last block on the CLS token, e.g. 'block5_cls' (what Park's LP reports)."
     acc = results['test_accuracy']
     return max((k for k in acc if k.endswith('_cls')), key=lambda k: int(k[5:].split('_')[0]))
 
@@ -66,7 +67,7 @@ def evaluate_encoder(model: str, init_from, out_dir, train_images: int = 20000, 
     acc = res['test_accuracy']
     best = max(acc, key=acc.get)
     return dict(model=model, init_from=None if init_from is None else str(init_from),
-                linear_last=acc[_last_cls(res)], linear_best=acc[best], best_head=best,
+                linear_last=acc[last_cls_head(res)], linear_best=acc[best], best_head=best,
                 knn=knn_accuracy(trx[:, 0], try_, tex[:, 0], tey, k=k), per_head=acc)
 
 def evaluate_pixels(train_images: int = 20000, test_images: int | None = None, k: int = 20) -> dict:
