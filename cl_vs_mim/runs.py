@@ -4,7 +4,7 @@
 
 # %% ../nbs/19_runs.ipynb #e3a36b3c
 from __future__ import annotations
-import hashlib, json, time
+import dataclasses, hashlib, json, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +78,9 @@ class RunCache:
         cfg, key = self.config(name, plan)
         d = self.folder(name, key)
         if d in self._finished: return self._finished[d]
+        if run.init is not None and (d / "config.json").exists():
+            # the key already proves the same upstream run: a runs folder that was moved or copied keeps its runs
+            cfg = dataclasses.replace(cfg, init_from=json.loads((d / "config.json").read_text())["init_from"])
         cached = (d / "results.json").exists()
         wall_path = d / "walltime.json"
         before = json.loads(wall_path.read_text())["seconds"] if wall_path.exists() else 0.0
