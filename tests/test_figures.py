@@ -14,7 +14,7 @@ FIGURES = {
 def smoke_run(tmp_path_factory):
     "`cl-vs-mim reproduce --profile smoke` with relative folders, as `make reproduce` runs the cpu profile."
     import os
-    from cl_vs_mim.report import reproduce
+    from cl_vs_mim.reporting.report import reproduce
     root = tmp_path_factory.mktemp("run")
     cwd = os.getcwd()
     os.chdir(root)
@@ -30,7 +30,7 @@ def _rows(path):
 
 
 def test_every_figure_notebook_ran(smoke_run):
-    from cl_vs_mim.reproduce import FIGURES as REGISTRY, get_profile, figure_notebooks
+    from cl_vs_mim.reporting.profiles import FIGURES as REGISTRY, get_profile, figure_notebooks
     out, report = smoke_run
     expected = {p.stem.split("_")[0] for p in figure_notebooks()} - set(get_profile("smoke").skip)
     assert set(report["records"]) == expected and expected <= set(REGISTRY)
@@ -58,7 +58,7 @@ def test_report_lists_every_item_and_claim(smoke_run):
 def test_runs_are_cached_and_reused(smoke_run, tmp_path):
     "The 19 runs of the plan are trained once; a second reproduce of one figure trains nothing."
     import os
-    from cl_vs_mim.report import reproduce
+    from cl_vs_mim.reporting.report import reproduce
     out, report = smoke_run
     runs = _rows(out / "smoke" / "runs.csv")
     assert len(runs) == 19 and {r["cached"] for r in runs} == {"False"}

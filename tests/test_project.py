@@ -35,7 +35,7 @@ def test_figure_notebooks_have_one_parameters_cell(nb):
 
 
 def test_readme_is_generated_from_index(tmp_path):
-    from cl_vs_mim.cli import write_readme
+    from cl_vs_mim.reporting.report import write_readme
     fresh = write_readme(readme=tmp_path / "README.md").read_text()
     assert fresh == (ROOT / "README.md").read_text(), "README.md is stale: run `make readme` and commit it"
     assert "make reproduce" in fresh and "make test" in fresh
@@ -68,3 +68,93 @@ def test_timm_imports_after_cl_vs_mim_in_a_fresh_process():
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "True"
+
+
+# --- Layers you can see (issue 15): lower layers never import higher ones, at module level or inside functions ------
+import ast
+
+LAYERS = {  # rank of each part of the package: a module imports only from lower ranks or from its own part
+    "floor": 0,      # core, data, models, capture, checkpoints, pretrained
+    "analysis": 1, "training": 1,   # siblings: neither imports the other
+    "plots": 2, "reporting": 3, "tools": 4, "cli": 5,
+}
+
+
+def _part(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1: return "floor"  # the package itself
+    return parts[1] if parts[1] in LAYERS else "floor"
+
+
+def _import_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    "Module → the package modules it imports anywhere in its file (module level, functions, relative or absolute)."
+    pkg = root / "cl_vs_mim"
+    mods = {}
+    for p in pkg.rglob("*.py"):
+        rel = p.relative_to(root).with_suffix("").parts
+        mods[".".join(rel[:-1] if rel[-1] == "__init__" else rel)] = p
+    graph = {}
+    for name, path in mods.items():
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = []
+            if isinstance(node, ast.Import): targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+                    base = base[:len(base) - node.level + 1]
+                    mod = ".".join(base + ([node.module] if node.module else []))
+                else: mod = node.module or ""
+                targets = [mod] + [f"{mod}.{a.name}" for a in node.names]
+            deps |= {t for t in targets if t in mods and t != name and t != "cl_vs_mim"}
+        graph[name] = deps
+    return graph
+
+
+def test_no_import_circle():
+    graph, state, cycles = _import_graph(), {}, []
+    def visit(m, stack):
+        state[m] = "open"
+        for d in graph[m]:
+            if state.get(d) == "open": cycles.append(" -> ".join(stack[stack.index(d):] + [d]))
+            elif d not in state: visit(d, stack + [d])
+        state[m] = "done"
+    for m in sorted(graph):
+        if m not in state: visit(m, [m])
+    assert not cycles, f"import circles: {cycles}"
+
+
+def _layer_violations(graph) -> list[str]:
+    bad = []
+    for m, deps in graph.items():
+        if m.endswith("._modidx") or m.split(".")[-1] == "_modidx": continue
+        for d in deps:
+            pm, pd_ = _part(m), _part(d)
+            if pm != pd_ and LAYERS[pd_] >= LAYERS[pm]: bad.append(f"{m} imports {d}")
+    return sorted(bad)
+
+
+def test_lower_layers_never_import_higher_ones():
+    bad = _layer_violations(_import_graph())
+    assert not bad, "layering broken: " + "; ".join(bad)
+
+
+def test_the_layer_check_sees_function_level_and_relative_imports(tmp_path):
+    pkg = tmp_path / "cl_vs_mim"
+    for sub in ("analysis", "training", "reporting"): (pkg / sub).mkdir(parents=True); (pkg / sub / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text(""); (pkg / "core.py").write_text("")
+    (pkg / "training" / "loop.py").write_text("from ..core import x\n")
+    (pkg / "reporting" / "report.py").write_text("from cl_vs_mim.training.loop import train\n")   # allowed: downward
+    (pkg / "analysis" / "probe.py").write_text("def f():\n    from ..training import loop\n")  # sibling layer
+    (pkg / "analysis" / "maps.py").write_text("def g():\n    import cl_vs_mim.reporting.report\n")  # upward
+    test_eq = lambda a, b: (a == b) or pytest.fail(f"{a} != {b}")
+    test_eq(_layer_violations(_import_graph(tmp_path)),
+            ["cl_vs_mim.analysis.maps imports cl_vs_mim.reporting.report", "cl_vs_mim.analysis.probe imports cl_vs_mim.training",
+             "cl_vs_mim.analysis.probe imports cl_vs_mim.training.loop"])
+
+
+def test_import_registers_the_project_models_in_a_fresh_process():
+    code = "import cl_vs_mim, timm; print(timm.create_model('vit_tiny_d6_patch4_28').patch_embed.grid_size, cl_vs_mim.__version__)"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["(7,", "7)", settings()["version"]]

@@ -139,7 +139,7 @@ def test_resume_with_another_config_lists_the_differing_fields(finished_run):
     p = run_cli("train", "--recipe", "smoke-simmim", "--set", "epochs=0.5", "blr=0.01", "seed=3",
                 "--out", finished_run, "--no-progress")
     err = _one_line_error(p)
-    from cl_vs_mim.train import recipe
+    from cl_vs_mim.training.recipes import recipe
     saved = recipe("smoke-simmim").blr
     assert f"blr: saved {saved}, now 0.01; seed: saved 0, now 3" in err and str(finished_run) in err, err
 

@@ -1,0 +1,1 @@
+"""Reporting: profiles, the figures registry, claims and their verdicts, and the report."""
