@@ -42,8 +42,14 @@ def test_report_lists_every_item_and_claim(smoke_run):
     out, _ = smoke_run
     items = _rows(out / "smoke" / "items.csv")
     assert len(items) == 57 and not [r for r in items if r["status"] in ("failed", "not run")]
-    claims = _rows(out / "smoke" / "claims.csv")
+    claims = _rows(out / "smoke" / "claim_verdicts.csv")
     assert [int(c["claim"]) for c in claims] == list(range(1, 26))
+    parts = _rows(out / "smoke" / "claims.csv")   # one row per claim part, the columns of the verdict rule
+    assert list(parts[0]) == ["claim", "part", "n_seeds", "mean", "low", "high", "verdict", "detail"]
+    assert {int(p["claim"]) for p in parts} == set(range(1, 26)) and {p["verdict"] for p in parts} == {"not checkable"}
+    models = _rows(out / "smoke" / "models.csv")   # who is who, as data
+    assert {(m["model"], m["method"], m["stage"]) for m in models} >= {("MoCo v3 (CL)", "moco_v3", "pre-trained"),
+                                                                       ("SimMIM, fine-tuned (MIM)", "simmim", "FT")}
     assert {c["verdict"] for c in claims} == {"not checkable"}
     evaluated = {int(c["claim"]) for c in claims if c["our_value"]}
     assert evaluated == set(range(1, 20)) - {4}, evaluated  # 4 and 20-25 need runs no profile trains
@@ -64,6 +70,9 @@ def test_runs_are_cached_and_reused(smoke_run, tmp_path):
     assert len(runs) == 19 and {r["cached"] for r in runs} == {"False"}
     probe = next(r for r in runs if r["run"] == "mae-probe")
     assert probe["init"] == "mae" and 0 <= float(probe["accuracy"]) <= 1
+    assert (probe["method"], probe["stage"], probe["seed"], probe["train_method"]) == ("mae", "LP", "0", "linear_probe")
+    reinit = next(r for r in runs if r["run"] == "simmim-finetune-reinit-first2")
+    assert (reinit["method"], reinit["family"], reinit["stage"], reinit["reinit"]) == ("simmim", "MIM", "FT", "first2")
     cwd = os.getcwd(); os.chdir(out.parent)
     try:
         again = reproduce("smoke", "reports2", only=["P-Fig03"], runs_root="runs", progress=False)

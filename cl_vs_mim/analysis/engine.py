@@ -164,7 +164,7 @@ def add_image_vectors(stats: ImageSpectrumStats, vectors: Tensor) -> None:
     stats.n_images += b
 
 def add_point(stats: PointStats, point: PointTokens, grid_size) -> Tensor:
-    "Add a depth point's tokens to its Fourier and spectrum accumulators; (b,) per-image Δ log amplitude at the top bin."
+    "Add a depth point's tokens to its Fourier and token-spectrum accumulators; (b,) per-image Δ at the top frequency."
     maps = log_amplitude_maps(point.patches, grid_size)                    # (b, h, w)
     f, t = stats.fourier, stats.token
     s = maps.sum(0).cpu()                                                  # as FourierStats.update
@@ -175,7 +175,6 @@ def add_point(stats: PointStats, point: PointTokens, grid_size) -> Tensor:
     if t.sum_log_eigenvalues is None: t.sum_log_eigenvalues = e
     else: t.sum_log_eigenvalues += e
     t.n_images += len(maps); t.n_tokens = point.patches.shape[1]
-    add_image_vectors(stats.image, point.mean)                             # image_vectors = the mean patch token
     diagonal = maps.diagonal(dim1=-2, dim2=-1)[:, grid_size[0] // 2:]     # (b, K) as diagonal_delta, per image
     return diagonal[:, -1] - diagonal[:, 0]
 
@@ -252,11 +251,15 @@ def analyze_all(model, dataset, batch_size: int = 32, queries=None, features: bo
         at = state["at"] + start
         per_image[depth, point, metric][at:at + len(values)] = values.detach().cpu()
 
+    def add_points(sl, *depth_and_points):                              # Fourier and token spectra of this chunk
+        for depth, pt in depth_and_points:
+            keep(depth, points[depth][2], "fourier_delta_high", add_point(reps[depth], pt, grid), sl.start)
+            state["vectors"].setdefault(depth, []).append(pt.mean)       # the image spectrum: once per batch, below
+
     def on_chunk(rec, i, sl, x_in):
         b = i + 1
         before = PointTokens(x_in[sl], p, state["known"].get(sl.start) if i else None)
-        if i == 0 and reps is not None:
-            keep(0, "embedding", "fourier_delta_high", add_point(reps[0], before, grid), sl.start)
+        if i == 0 and reps is not None: add_points(sl, (0, before))
         x1, x2 = PointTokens(rec.after_attn[sl], p), PointTokens(rec.after_mlp[sl], p)
         if sim is not None:
             tokens = {"before": before, "after_attn": x1, "after_mlp": x2}[token_point].patches
@@ -267,9 +270,7 @@ def analyze_all(model, dataset, batch_size: int = 32, queries=None, features: bo
         if tt is not None:
             for k, v in add_token_transform(tt[i], before, x1).items():
                 if k in ("spread_ratio", "coherence"): keep(b, "block", k, v, sl.start)
-        if reps is not None:
-            keep(2 * i + 1, "after_attn", "fourier_delta_high", add_point(reps[2 * i + 1], x1, grid), sl.start)
-            keep(2 * i + 2, "after_mlp", "fourier_delta_high", add_point(reps[2 * i + 2], x2, grid), sl.start)
+        if reps is not None: add_points(sl, (2 * i + 1, x1), (2 * i + 2, x2))
         state["known"][sl.start] = x2.known                              # the next block's input: mean and spread
 
     def on_block(rec):
@@ -279,7 +280,9 @@ def analyze_all(model, dataset, batch_size: int = 32, queries=None, features: bo
                 keep(i + 1, "block", "distance_px" if k == "distance" else k, v.double().mean(1))   # mean over heads
         if tokens_needed:
             x_in = cap.embedding if i == 0 else state["x_in"]            # (B, N, C) the block's input
+            state["vectors"] = {}
             for sl in image_chunks(*x_in.shape, target_bytes=chunk_bytes): on_chunk(rec, i, sl, x_in)
+            for depth, vectors in state["vectors"].items(): add_image_vectors(reps[depth].image, torch.cat(vectors))
             state["x_in"] = rec.after_mlp
         if feats is not None:
             at = state["at"]

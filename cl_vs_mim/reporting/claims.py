@@ -254,6 +254,7 @@ class Results:
         ids = identities if identities is not None else pd.read_csv(models) if models.exists() else None
         self.identities = None if ids is None else _identity_table(ids)
         self.roles = roles                    # the null control's relabelling (`null_roles`); None for real
+        self.runs_have_identity = None        # known once runs.csv is read: does it say each run's identity?
 
     def table(self, figure: str, name: str | None = None) -> pd.DataFrame:
         "Table `name` of `figure`'s folder, as written."
@@ -316,7 +317,7 @@ class Results:
                                    accuracy=lp.accuracy.to_numpy()))
         for c in [*_ID, "reinit"]:
             if c not in df.columns: df[c] = np.nan
-        df["reinit"] = df.reinit.fillna("").astype(str)
+        df["reinit"] = ["" if pd.isna(x) else str(x) for x in df.reinit]   # "" = a plain run, else e.g. "first2"
         df["seed"] = pd.to_numeric(df.seed, errors="coerce")
         self.runs_have_identity = "stage" in runs.columns
         return df
@@ -384,7 +385,7 @@ def seeds_of(r: Results, g: Group) -> dict:
     rows = _select(df, g.select)
     if not len(rows):
         hint = ("; runs.csv has no identity columns (stage, seed, reinit), so only its probes are identified"
-                if g.source == RUNS and not getattr(r, "runs_have_identity", True) else "")
+                if g.source == RUNS and r.runs_have_identity is False else "")
         raise NotCheckable(f"no {g.name} in {_source_name(g.source)} (it has {_who(df)}){hint}")
     out = {}
     for unit, idx in sorted(rows.groupby("unit").indices.items()):
@@ -484,7 +485,7 @@ def minus(a: str, b: str) -> Callable:
     "`a − b` of the one row a model has at one seed."
     return lambda g: only(a)(g) - only(b)(g)
 
-# %% ../../nbs/20a_claims.ipynb #138b6bfe
+# %% ../../nbs/20a_claims.ipynb #14f6780b
 @dataclass(frozen=True)
 class ClaimPart(Part):
     "A `verdict.Part` that also records which methods its effect contrasts (the null control keeps the two-role ones)."
@@ -540,7 +541,7 @@ def gap_change(r: Results, name: str, a_after: Group, b_after: Group, a_before: 
     return measure(r, name, [a_after, b_after, a_before, b_before],
                    lambda v: difference_of_differences(*v, names=names, stages=stages, unit=unit), direction)
 
-# %% ../../nbs/20a_claims.ipynb #2f51047a
+# %% ../../nbs/20a_claims.ipynb #a94a766c
 CLAIMS: dict = {}   # claim number → the function of the tables that checks it
 
 def claim(number: int) -> Callable:
@@ -555,7 +556,7 @@ def claim(number: int) -> Callable:
         return fn
     return register
 
-# %% ../../nbs/20a_claims.ipynb #776856e9
+# %% ../../nbs/20a_claims.ipynb #340ef01a
 def every_cl_vs_every_mim(r: Results, source, col: str, direction: str, what: str, unit: str = ""):
     "Parts 'CL method `direction` MIM method' for every pre-trained CL × MIM pair of `source` besides MoCo v3 × SimMIM."
     name = f"{source[0]} {what}: every CL method {direction} every MIM method"
@@ -749,7 +750,7 @@ def hybrid_by_depth(r: Results):
         yield versus(r, f"P-Fig12 later-layer {what}: hybrid < SimMIM (CL-like late)", hybrid(P12, only(l), **pre),
                      simmim(P12, only(l)), "<", guard=True)
 
-# %% ../../nbs/20a_claims.ipynb #3111eba8
+# %% ../../nbs/20a_claims.ipynb #f5349dbe
 MOCO_VARIANTS = ("moco_v3", "moco_v3_local")   # P-FigD1: MoCo v3 with global attention and with local attention masks
 
 def _kernel_name(k) -> str: return "global" if k is None else f"{k}×{k}"
@@ -821,32 +822,33 @@ def cmae_vs_mae(r: Results):
     yield missing("partial FT of one block: CMAE > MAE (+2.5)", "no partial fine-tuning runs at any profile (C-Fig5a)")
     yield missing("at ViT-S, B and L: CMAE > MAE", "one model size per profile (C-Fig5b)")
 
-def _ablation(claim_number: int, parts: dict):
-    "An ablation claim: its parts as figures.md §5 states them, each needing pre-training runs no profile trains."
-    @claim(claim_number)
+def _ablation(number: int, name: str, parts: dict) -> Callable:
+    "Register claim `number` (an ablation) as function `name`: its parts as §5 states them, each needing runs no profile trains."
     def check(r: Results):
-        for name, runs in parts.items():
-            yield missing(name, f"needs {runs} pre-training runs + fine-tuning, which no profile of this project trains yet")
-    return check
+        for part, runs in parts.items():
+            yield missing(part, f"needs {runs} pre-training runs + fine-tuning, which no profile of this project trains yet")
+    check.__name__ = check.__qualname__ = name
+    check.__doc__ = f"Claim {number}: {CLAIM_BY_NUMBER[number].text}."
+    return claim(number)(check)
 
-cmae_views = _ablation(20, {
+cmae_views = _ablation(20, "cmae_views", {
     "pixel shifting > random crop (83.4 vs 83.0)": "CMAE view-augmentation (C-Tab4b)",
     "colour augmentation on the target raises it to 83.8": "CMAE target-augmentation (C-Tab4a)",
     "very large shifts degrade": "CMAE shift-range (C-Fig4a)"})
-cmae_design = _ablation(21, {
+cmae_design = _ablation(21, "cmae_design", {
     "top-1 falls monotonically as the target mask ratio rises (83.8 → 83.0)": "CMAE target mask-ratio (C-Tab4e)",
     "λc is an inverted U peaking at 1.0": "CMAE λc (C-Tab4d)",
     "2-block non-shared feature decoder > none > shared": "CMAE feature-decoder (C-Tab4c)",
     "InfoNCE > BYOL-style loss": "CMAE contrastive-loss (C-Tab4c)"})
-conmim_mechanism = _ablation(22, {
+conmim_mechanism = _ablation(22, "conmim_mechanism", {
     "without masking the patch-level contrast fails": "ConMIM without masking (M-Tab6)",
     "without momentum (81.53) < from scratch (81.8)": "ConMIM without momentum (M-Tab8)",
     "mean-pooled instance-level contrast (82.26) < ConMIM (83.51)": "ConMIM instance-level (M-Tab6)"})
-conmim_dictionary = _ablation(23, {
+conmim_dictionary = _ablation(23, "conmim_dictionary", {
     "same-image > filtered same-image > same-GPU negatives": "ConMIM dictionary (M-Tab7)",
     "τ = 0.1 is best (0.05: 82.55)": "ConMIM temperature (M-Tab16)",
     "random 75 % masking beats every block-masking ratio": "ConMIM masking (M-Tab15)"})
-conmim_perturbations = _ablation(24, {
+conmim_perturbations = _ablation(24, "conmim_perturbations", {
     "asymmetric perturbations (83.51) > the switched assignment (82.62), the worst": "ConMIM perturbation (M-Tab8)",
     "no gain from the asymmetry for BEiT": "BEiT perturbation (M-Tab20)"})
 
@@ -858,7 +860,7 @@ def conmim_small(r: Results):
     yield versus(r, "runs FT: MAE > SimMIM", mae, finetuned("SimMIM", "simmim"), ">")
     yield versus(r, "runs FT: ConMIM > BEiT", conmim, finetuned("BEiT", "beit"), ">")
 
-# %% ../../nbs/20a_claims.ipynb #b50f6f3b
+# %% ../../nbs/20a_claims.ipynb #7fdfc238
 def claim_parts(r: Results) -> list:
     "Every registered claim's parts, in claim order, numbered."
     unregistered = [c.number for c in CLAIM_LIST if c.number not in CLAIMS]
@@ -903,7 +905,7 @@ def check_claims(results_dir, checked: bool = True, identities: pd.DataFrame | N
     "One row per claim: text, items, paper value, our value (its parts), verdict (holds / does not hold / inconclusive / not checkable), note."
     return checklist(results_dir, checked, identities).claims
 
-# %% ../../nbs/20a_claims.ipynb #98728be6
+# %% ../../nbs/20a_claims.ipynb #5a77fb98
 NULL_ROLES = (("moco_v3", "simmim"), ("simmim", "moco_v3"))   # (method split in halves, method its second half plays)
 
 def _seed_order(u: str): return (0, float(u)) if u.replace(".", "", 1).lstrip("-").isdigit() else (1, u)

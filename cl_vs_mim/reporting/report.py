@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 from ..core import CLVsMimError, PROJECT_DIR, DATA_DIR, atomic_write_text, save_table, run_folder_lock
 from .profiles import (Profile, get_profile, resolve_profile, needed_runs, figure_notebooks, figure_id,
-                                         profile_identities)
-from .claims import ITEMS, item_ids, check_claims, literature_table
+                                         profile_identities, RUN_IDENTITY)
+from .claims import ITEMS, item_ids, checklist, null_control_table, literature_table
 
 # %% auto #0
-__all__ = ['writable_folder', 'execute_figure', 'runs_table', 'item_rows', 'environment', 'summary_markdown', 'index_html',
-           'readme_summary_path', 'module_table', 'write_readme', 'reproduce']
+__all__ = ['writable_folder', 'execute_figure', 'runs_table', 'item_rows', 'environment', 'verdict_counts', 'summary_markdown',
+           'index_html', 'readme_summary_path', 'module_table', 'write_readme', 'reproduce']
 
 # %% ../../nbs/20b_report.ipynb #04c0832e
 def writable_folder(path) -> Path:
@@ -69,12 +69,27 @@ def _accuracy(results: dict):
     if not acc: return None
     return acc["head"] if "head" in acc else acc[last_cls_head(results)]
 
+def _run_identity(name: str, done: dict, plan: dict) -> dict:
+    "family, method, stage, λ, seed, reinit of run `name`: the pre-training run at the root of its `init` chain says"
+    " what the encoder is; the run's own config says how it was evaluated."
+    root = name
+    while plan[root].init: root = plan[root].init
+    base = RUN_IDENTITY.get(root, {})
+    own = json.loads((done[name].dir / "config.json").read_text())
+    seed = json.loads((done[root].dir / "config.json").read_text())["seed"]   # the encoder's training seed
+    reinit = (own.get("method_kwargs") or {}).get("reinit")
+    return dict(family=base.get("family"), method=base.get("method"), lam=base.get("lam"), seed=seed,
+                stage={"linear_probe": "LP", "finetune": "FT"}.get(own.get("method"), "pre-trained"),
+                reinit=f"{reinit[0]}{reinit[1]}" if reinit else "")
+
 def runs_table(done: dict, plan: dict) -> pd.DataFrame:
-    "One row per finished run: name, recipe, the run it starts from, method, accuracy, seconds, cached, folder."
-    return pd.DataFrame([dict(run=n, recipe=plan[n].recipe, init=plan[n].init or "", method=r.results.get("method"),
-                              accuracy=_accuracy(r.results), seconds=round(r.seconds, 1), cached=r.cached,
-                              folder=str(r.dir)) for n, r in done.items()],
-                        columns=["run", "recipe", "init", "method", "accuracy", "seconds", "cached", "folder"])
+    "One row per finished run: name, recipe, the run it starts from, its identity, training method, accuracy, seconds, cached, folder."
+    cols = ["run", "recipe", "init", "family", "method", "stage", "lam", "seed", "reinit", "train_method", "accuracy",
+            "seconds", "cached", "folder"]
+    return pd.DataFrame([dict(run=n, recipe=plan[n].recipe, init=plan[n].init or "", **_run_identity(n, done, plan),
+                              train_method=r.results.get("method"), accuracy=_accuracy(r.results),
+                              seconds=round(r.seconds, 1), cached=r.cached, folder=str(r.dir)) for n, r in done.items()],
+                        columns=cols)
 
 # %% ../../nbs/20b_report.ipynb #40e81a61
 def item_rows(records: dict, profile: Profile, selected: list[str]) -> pd.DataFrame:
@@ -105,18 +120,30 @@ def environment() -> dict:
                 platform=platform.platform(), cpus=os.cpu_count(), threads=torch.get_num_threads(),
                 cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none", commit=commit or "unknown")
 
-def summary_markdown(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame, runs: pd.DataFrame, seconds: float) -> str:
-    "The Markdown summary: counts, the claims table and the time."
-    ic, cc = items.status.value_counts(), claims.verdict.value_counts()
+def verdict_counts(claims: pd.DataFrame, null) -> str:
+    "N hold, N do not hold, N inconclusive, N not checkable, and the null control's false-positive rate."
+    cc = claims.verdict.value_counts()
+    rate = ("undefined (the null control needs ≥ 4 seeds of one method)" if null is None or pd.isna(null.fpr)
+            else f"{null.fpr:.0%} ({null.decided} of {null.checkable} checkable parts decided; target ≤ 10 %)")
+    return (f"Claims (25): {cc.get('holds', 0)} hold, {cc.get('does not hold', 0)} do not hold, "
+            f"{cc.get('inconclusive', 0)} inconclusive, {cc.get('not checkable', 0)} not checkable. "
+            f"Null control false-positive rate: {rate}.")
+
+def summary_markdown(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame, runs: pd.DataFrame, seconds: float,
+                     null=None) -> str:
+    "The Markdown summary: counts, the claims table, the null control and the time."
+    ic = items.status.value_counts()
+    seeds = sorted({int(s) for s in runs.seed.dropna()}) if "seed" in runs else []
     lines = [f"**Profile `{profile.name}`** ({profile.description}). Wall time {seconds / 60:.1f} min "
              f"(training {runs.seconds.sum() / 60:.1f} min over {len(runs)} runs, of which {int((~runs.cached).sum())} "
              f"trained in this call; figures {items.seconds.fillna(0).sum() / 60:.1f} min).", "",
              f"Items (57): {ic.get('produced', 0)} produced, {ic.get('literature', 0)} literature tables rendered from "
              f"the papers, {ic.get('not applicable', 0)} not applicable here, {ic.get('failed', 0)} failed"
              + (f", {ic.get('not run', 0)} not run" if ic.get("not run", 0) else "") + ".",
-             f"Claims (25): {cc.get('holds', 0)} hold, {cc.get('does not hold', 0)} do not hold, "
-             f"{cc.get('not checkable', 0)} not checkable at this profile (one seed per run).", "",
-             "| # | claim | paper | ours | verdict |", "|---|---|---|---|---|"]
+             verdict_counts(claims, null) + (f" Training seeds: {', '.join(map(str, seeds))}." if seeds else ""),
+             "Each verdict comes from per-seed numbers and a 95 % interval (`cl_vs_mim.reporting.verdict`): one seed per "
+             "run gives no interval, so such parts are inconclusive; claims.csv has every part.", "",
+             "| # | claim | paper | ours (per part: mean [95 % interval], verdict) | verdict |", "|---|---|---|---|---|"]
     for _, c in claims.iterrows():
         ours = c.our_value or c.note
         lines.append(f"| {c.claim} | {c.text} | {c.paper_value} | {ours} | {c.verdict} |")
@@ -124,25 +151,34 @@ def summary_markdown(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}
-.holds{background:#dfd}.does-not-hold{background:#fdd}.not-checkable{background:#eee}.failed{background:#fdd}
+.holds{background:#dfd}.does-not-hold{background:#fdd}.not-checkable{background:#eee}.inconclusive{background:#ffd}.failed{background:#fdd}
 .produced{background:#dfd}.literature{background:#eef}img{max-width:48%;margin:2px}h3{margin-top:1.6em}
 .lit{color:#446;font-weight:bold}"""
 
 def _cls(s: str) -> str: return s.replace(" ", "-")
 
 def index_html(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame, runs: pd.DataFrame, records: dict,
-               env: dict, seconds: float) -> str:
+               env: dict, seconds: float, parts: pd.DataFrame | None = None, null=None) -> str:
     "The report page (figures inline; links relative to reports/<profile>/)."
     e = html.escape
     out = [f"<!doctype html><meta charset=utf-8><title>cl-vs-mim: {e(profile.name)}</title><style>{_CSS}</style>",
            f"<h1>cl-vs-mim report: profile <code>{e(profile.name)}</code></h1><p>{e(profile.description)}</p>",
            f"<p>Generated {datetime.datetime.now().isoformat(timespec='seconds')} in {seconds / 60:.1f} min. "
            + ", ".join(f"{k} {e(str(v))}" for k, v in env.items()) + ".</p>",
-           "<h2>Claims</h2><table><tr><th>#</th><th>claim</th><th>items</th><th>paper</th><th>ours</th><th>verdict</th></tr>"]
+           f"<h2>Claims</h2><p>{e(verdict_counts(claims, null))}</p>"
+           "<table><tr><th>#</th><th>claim</th><th>items</th><th>paper</th><th>ours</th><th>verdict</th></tr>"]
     for _, c in claims.iterrows():
         out.append(f"<tr class={_cls(c.verdict)}><td>{c.claim}</td><td>{e(c.text)}<br><small>small scale: "
                    f"{e(c.expectation)}</small></td><td>{e(c['items'])}</td><td>{e(c.paper_value)}</td>"
                    f"<td>{e(c.our_value)}{'<br><small>' + e(c.note) + '</small>' if c.note else ''}</td><td>{e(c.verdict)}</td></tr>")
+    if parts is not None and len(parts):
+        out.append("</table><h2>Claim parts</h2><p>One row per part: the mean effect over seeds, its 95 % interval and the "
+                   "verdict of the one rule (claims.csv).</p><table><tr><th>#</th><th>part</th><th>seeds</th><th>mean</th>"
+                   "<th>interval</th><th>verdict</th><th>detail</th></tr>")
+        g = lambda x: "" if pd.isna(x) else f"{x:.4g}"
+        for _, p in parts.iterrows():
+            out.append(f"<tr class={_cls(p.verdict)}><td>{e(str(p.claim))}</td><td>{e(p.part)}</td><td>{p.n_seeds}</td>"
+                       f"<td>{g(p['mean'])}</td><td>[{g(p.low)}, {g(p.high)}]</td><td>{e(p.verdict)}</td><td><small>{e(p.detail)}</small></td></tr>")
     out.append("</table><h2>Items</h2><table><tr><th>item</th><th>paper</th><th>what</th><th>status</th><th>s</th><th>detail</th></tr>")
     for _, i in items.iterrows():
         sec = "" if pd.isna(i.seconds) else f"{i.seconds:.0f}"
@@ -230,7 +266,8 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
         resolved, done = resolve_profile(dataclasses.replace(prof, runs=plan), runs_root, progress=False, on_run=on_run)
     runs = runs_table(done, plan)
     save_table(runs, root / "runs.csv")
-    save_table(profile_identities(resolved), root / "models.csv")   # who is who: the claims select models by identity
+    ids = profile_identities(resolved)
+    save_table(ids, root / "models.csv")   # who is who: the claims select models by identity, never by label
     records = {}
     for nb in notebooks:
         rec = execute_figure(nb, resolved, root)
@@ -238,13 +275,16 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
         line(f"{rec['item']}: {rec['status']} in {rec['seconds']:.0f} s" + (f" ({rec['error']}; see {root / rec['executed']})" if rec["error"] else ""))
     bar.close()
     items = item_rows(records, prof, selected)
-    claims = check_claims(root, checked=prof.check_claims)
+    checks = checklist(root, checked=prof.check_claims, identities=ids)
+    claims, parts = checks.claims, checks.parts
+    null = null_control_table(root, identities=ids) if prof.check_claims else None
     seconds = time.perf_counter() - t0
-    save_table(items, root / "items.csv"); save_table(claims, root / "claims.csv")
-    summary = summary_markdown(prof, items, claims, runs, seconds)
+    save_table(items, root / "items.csv"); save_table(parts, root / "claims.csv"); save_table(claims, root / "claim_verdicts.csv")
+    if null is not None: save_table(null.rows, root / "null_control.csv")
+    summary = summary_markdown(prof, items, claims, runs, seconds, null)
     atomic_write_text(root / "summary.md", summary)
     env = environment()
-    atomic_write_text(root / "index.html", index_html(prof, items, claims, runs, records, env, seconds))
+    atomic_write_text(root / "index.html", index_html(prof, items, claims, runs, records, env, seconds, parts, null))
     atomic_write_text(root / "timings.json", json.dumps(dict(profile=prof.name, seconds=seconds, environment=env,
         runs={r.run: r.seconds for r in runs.itertuples()}, figures={k: v["seconds"] for k, v in records.items()}), indent=2) + "\n")
     if prof.name == "cpu" and not only and readme_summary_path():  # a source checkout: the README shows the summary
@@ -255,4 +295,5 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
           f"{' (' + ', '.join(failed) + ')' if failed else ''}; claims: "
           + ", ".join(f"{v} {k}" for k, v in claims.verdict.value_counts().items())
           + f"; {_clock(seconds)} -> {root / 'index.html'}", file=sys.stderr)
-    return dict(items=items, claims=claims, runs=runs, records=records, seconds=seconds, root=root, failed=failed)
+    return dict(items=items, claims=claims, parts=parts, null_control=null, runs=runs, records=records, seconds=seconds,
+                root=root, failed=failed)

@@ -47,7 +47,7 @@ ANALYSES = ("forward", "attention (distance, NMI)", "representations (Fourier, s
             "token transform (spread ratios)", "layer features (every block, CLS + mean)", ENGINE)
 
 def run_one(name: str, arch: str, images: int, batch_size: int, emit: bool = True) -> dict:
-    "Run analysis `name` once on `images` Fashion-MNIST test images: its seconds and this process's peak RSS."
+    "Run analysis `name` once on `images` Fashion-MNIST test images: its wall and CPU seconds and this process's peak RSS."
     import timm
     import cl_vs_mim.models  # registers the project's small ViTs (cl_vs_mim.core, imported above, shims timm's torchvision)
     from cl_vs_mim.data import eval_dataset
@@ -57,9 +57,9 @@ def run_one(name: str, arch: str, images: int, batch_size: int, emit: bool = Tru
         torch.manual_seed(0)
         model = timm.create_model(arch, pretrained=False).eval()
     ds = eval_dataset("fashion-mnist", model, images)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     fns[name](model, ds, batch_size)
-    out = dict(analysis=name, seconds=time.perf_counter() - t0,
+    out = dict(analysis=name, seconds=time.perf_counter() - t0, cpu_seconds=time.process_time() - cpu0,
                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     if emit: print(json.dumps(out))
     return out
@@ -82,26 +82,32 @@ def run_analysis_bench(out="reports/bench", configs=CONFIGS, analyses=ANALYSES) 
         base = res["forward"]
         suite = [r for a, r in res.items() if a not in ("forward", ENGINE)]
         if suite: res["whole suite (sum)"] = dict(seconds=sum(r["seconds"] for r in suite),
+                                                  cpu_seconds=sum(r["cpu_seconds"] for r in suite),
                                                   peak_rss_mb=max(r["peak_rss_mb"] for r in suite))
         if ENGINE in res: res[ENGINE] = res.pop(ENGINE)                  # the two suite rows last, side by side
         for a, r in res.items():
             rows.append(dict(arch=arch, images=images, batch_size=bs, analysis=a, seconds=r["seconds"],
-                             peak_rss_mb=r["peak_rss_mb"], time_ratio=r["seconds"] / base["seconds"],
+                             cpu_seconds=r["cpu_seconds"], peak_rss_mb=r["peak_rss_mb"],
+                             time_ratio=r["seconds"] / base["seconds"], cpu_ratio=r["cpu_seconds"] / base["cpu_seconds"],
                              memory_ratio=r["peak_rss_mb"] / base["peak_rss_mb"]))
-            print(f"{arch} {images} images: {a}: {r['seconds']:.1f} s ({rows[-1]['time_ratio']:.1f}x forward), "
-                  f"peak RSS {r['peak_rss_mb']:.0f} MB ({rows[-1]['memory_ratio']:.2f}x)", file=sys.stderr)
+            print(f"{arch} {images} images: {a}: {r['seconds']:.1f} s ({rows[-1]['time_ratio']:.1f}x forward; CPU "
+                  f"{rows[-1]['cpu_ratio']:.1f}x), peak RSS {r['peak_rss_mb']:.0f} MB ({rows[-1]['memory_ratio']:.2f}x)",
+                  file=sys.stderr)
     report = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu_count=os.cpu_count(),
                   machine=platform.machine(), rows=rows)
     out = Path(out)
     atomic_write_text(out / "analyses.json", json.dumps(report, indent=2))
     lines = ["# Analysis-suite benchmark", "",
              "Random-init models, Fashion-MNIST test images, CPU fp32; each analysis in a fresh process, clock around "
-             "the analysis call only; ratios are to a plain forward pass over the same images. `whole suite (sum)`: the "
-             "separate analyses one after the other (summed seconds, largest peak); `whole suite (one engine pass)`: all "
-             "of them and the probe features from one `analyze_all` pass.", "",
-             "| model | images | analysis | seconds | × forward | peak RSS (MB) | × forward |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['arch']} | {r['images']} | {r['analysis']} | {r['seconds']:.1f} | {r['time_ratio']:.1f} | "
-              f"{r['peak_rss_mb']:.0f} | {r['memory_ratio']:.2f} |" for r in rows]
+             "the analysis call only; ratios are to a plain forward pass over the same images (CPU seconds: this "
+             "process's user + system time, which other processes on a busy machine do not inflate). "
+             "`whole suite (sum)`: the separate analyses one after the other (summed seconds, largest peak); "
+             "`whole suite (one engine pass)`: all of them and the probe features from one `analyze_all` pass.", "",
+             "| model | images | analysis | seconds | × forward | CPU seconds | × forward | peak RSS (MB) | × forward |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['arch']} | {r['images']} | {r['analysis']} | {r['seconds']:.1f} | {r['time_ratio']:.2f} | "
+              f"{r['cpu_seconds']:.1f} | {r['cpu_ratio']:.2f} | {r['peak_rss_mb']:.0f} | {r['memory_ratio']:.2f} |"
+              for r in rows]
     atomic_write_text(out / "analyses.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return report
