@@ -24,8 +24,8 @@ __all__ = ['FMNIST_MEAN', 'FMNIST_STD', 'default_cfgs', 'FMNIST_MODELS', 'IDENTI
            'vit_tiny_d6_patch4_28', 'vit_tiny_d6_patch2_28', 'beit_tiny_d6_patch4_28', 'beit_tiny_d6_patch2_28',
            'vit_small_sincos_patch16_224', 'vit_base_sincos_patch16_224', 'vit_large_sincos_patch16_224',
            'model_flavour', 'is_beit', 'grid_size', 'patch_size', 'in_chans', 'encode', 'visible_order',
-           'encode_visible', 'MAEDecoder', 'MaskedAutoencoder', 'linear_head', 'init_linear_head_', 'identity_columns',
-           'train_step_throughput']
+           'encode_visible', 'MAEDecoder', 'pixel_decoder', 'mae_forward', 'MaskedAutoencoder', 'linear_head',
+           'init_linear_head_', 'identity_columns', 'train_step_throughput']
 
 # %% ../nbs/02_models.ipynb #047f4d9a
 def sincos_pos_embed_2d(grid_size: int | tuple[int, int], dim: int, temperature: float = 10000.,
@@ -254,20 +254,28 @@ class MAEDecoder(nn.Module):
         for blk in self.blocks: t = blk(t)
         return self.pred(self.norm(t))[:, 1:]                               # drop CLS: (B, N, out_dim)
 
+def pixel_decoder(encoder: nn.Module, dim: int = 512, depth: int = 8, heads: int = 16) -> MAEDecoder:
+    "MAE's decoder for `encoder`: on its patch grid, predicting each patch's p²·C pixels."
+    p, c = patch_size(encoder), in_chans(encoder)
+    return MAEDecoder(encoder.num_features, p * p * c, grid_size(encoder), dim, depth, heads)
+
+def mae_forward(encoder: nn.Module, decoder: MAEDecoder, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    "(latent (B, 1+K, D) of the visible patches, per-patch outputs (B, N, ·)) for images x with `mask` (B, N) dropped."
+    if mask is None: mask = torch.zeros(len(x), decoder.pos_embed.shape[1] - 1, dtype=torch.bool, device=x.device)
+    keep, restore = visible_order(mask)
+    latent = encode_visible(encoder, x, keep)
+    return latent, decoder(latent, restore)
+
 class MaskedAutoencoder(nn.Module):
     "MAE's architecture without its loss: `encoder` (a timm ViT) and `decoder`; what an MAE file with its decoder loads into."
     def __init__(self, encoder: nn.Module, decoder_dim: int = 512, decoder_depth: int = 8, decoder_heads: int = 16):
         super().__init__()
         self.encoder = encoder   # registered first: keys `encoder.*`, then `decoder.*`, as in the MAE training method
-        p, c = patch_size(encoder), in_chans(encoder)
-        self.decoder = MAEDecoder(encoder.num_features, p * p * c, grid_size(encoder), decoder_dim, decoder_depth,
-                                  decoder_heads)
+        self.decoder = pixel_decoder(encoder, decoder_dim, decoder_depth, decoder_heads)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         "Per-patch predictions (B, N, p²C) of images x (B, C, H, W) with masked patches (B, N) dropped (None: none)."
-        mask = torch.zeros(len(x), self.decoder.pos_embed.shape[1] - 1, dtype=torch.bool, device=x.device) if mask is None else mask
-        keep, restore = visible_order(mask)
-        return self.decoder(encode_visible(self.encoder, x, keep), restore)
+        return mae_forward(self.encoder, self.decoder, x, mask)[1]
 
 def linear_head(dim: int, num_classes: int) -> nn.Sequential:
     "MAE's linear-probe head: BatchNorm without affine parameters, then a linear layer (initialise with `init_linear_head_`)."

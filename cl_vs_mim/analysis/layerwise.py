@@ -4,7 +4,7 @@
 
 # %% ../../nbs/17_layerwise.ipynb #84273683
 from __future__ import annotations
-import json, math, re, warnings
+import json, math, warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from ..core import CLVsMimError, atomic_write_text
+from ..core import CLVsMimError
 from ..capture import Capture, vit_info
 from ..data import FashionMNIST, balanced_subset, eval_dataset, eval_transform
 from .probing import knn_accuracy

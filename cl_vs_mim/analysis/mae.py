@@ -13,7 +13,7 @@ from ..core import CLVsMimError
 from ..capture import Capture, VitInfo, attention_blocks, stream_blocks, vit_info
 from .attention import AttentionStats, head_spread, late_layer_mean, late_blocks, LATE_FRACTION
 from .representations import SPECTRUM_KINDS, FourierStats, _check_choice
-from ..models import MAEDecoder, encode_visible, visible_order
+from ..models import MAEDecoder, mae_forward
 
 # %% auto #0
 __all__ = ['check_mae', 'mae_full_forward', 'mae_decoder_info', 'BlockStats', 'analyze_blocks', 'analyze_mae',
@@ -34,11 +34,7 @@ def check_mae(mae) -> None:
 def mae_full_forward(mae, images: Tensor) -> tuple[Tensor, Tensor]:
     "MAE on (B, C, H, W) `images` with mask ratio 0 → (latent (B, 1+N, D_enc) after the encoder norm, pred (B, N, p²C))."
     check_mae(mae)
-    rows, cols = (int(g) for g in mae.encoder.patch_embed.grid_size)
-    nothing_masked = torch.zeros(len(images), rows * cols, dtype=torch.bool, device=images.device)  # (B, N)
-    ids_keep, ids_restore = visible_order(nothing_masked)     # both (B, N) = arange(N): every patch, in grid order
-    latent = encode_visible(mae.encoder, images, ids_keep)     # (B, 1+N, D_enc)
-    return latent, mae.decoder(latent, ids_restore)
+    return mae_forward(mae.encoder, mae.decoder, images)   # no mask: every patch, in grid order
 
 # %% ../../nbs/16_mae_analysis.ipynb #d6d35d42
 def mae_decoder_info(mae) -> VitInfo:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from PIL import Image
 from ..core import CLVsMimError
-from ..data import (dataset_labels, FashionMNIST, HFImageDataset, IMAGE_EXTENSIONS, balanced_subset, eval_dataset,
+from ..data import (dataset_labels, FashionMNIST, HFImageDataset, IMAGE_EXTENSIONS, balanced_subset,
                             eval_transform, hf_dataset, image_folder)
 from ..models import linear_head, init_linear_head_
 from .layerwise import layer_features

@@ -4,12 +4,12 @@
 
 # %% ../../nbs/20_reproduce.ipynb #5568665d
 from __future__ import annotations
-import dataclasses, hashlib, json, os, sys, warnings
+import dataclasses, json, os, sys, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import torch
-from ..core import CLVsMimError, PROJECT_DIR, save_table
+from ..core import CLVsMimError, PROJECT_DIR
 import timm
 from ..models import IDENTITY, FMNIST_MODELS  # importing models also registers the project's small ViTs with timm
 
@@ -58,6 +58,11 @@ class ModelSpec:
             raise CLVsMimError(f"model '{self.label}': family {self.family!r} is not one of {list(FAMILIES)}")
         if self.stage not in STAGES:
             raise CLVsMimError(f"model '{self.label}': stage {self.stage!r} is not one of {list(STAGES)}")
+
+    @classmethod
+    def of(cls, spec) -> "ModelSpec":
+        "`spec` itself, or the ModelSpec of its dict (the figure notebooks receive specs as papermill dicts)."
+        return spec if isinstance(spec, cls) else cls(**spec)
 
     def identity(self) -> dict:
         "The identity columns of this model's rows in every table (`IDENTITY`)."
@@ -295,6 +300,7 @@ def resolve_profile(profile: Profile, runs_root=None, progress: bool = True, on_
         done[name] = cache.get(name, profile.runs, progress=progress)
         if on_run: on_run(done[name])
     folders = {n: r.dir.resolve() for n, r in done.items()}
+    seeds = {n: int(json.loads((f / "config.json").read_text())["seed"]) for n, f in folders.items()}   # each run's own config
     plans = {}  # one read per checkpoint file: many figures analyse the same run
     def concrete(m: ModelSpec) -> ModelSpec:
         if m.run not in folders: return m  # not a run, or a figure not selected this time (`build` says so if used)
@@ -302,9 +308,8 @@ def resolve_profile(profile: Profile, runs_root=None, progress: bool = True, on_
         path = folders[m.run] / ("checkpoint.pt" if decoder else "encoder.pt")
         if path not in plans: plans[path] = plan_checkpoint(path, decoder=decoder)
         plan = plans[path]
-        seed = int(json.loads((folders[m.run] / "config.json").read_text())["seed"])   # the run's own config says its seed
         return dataclasses.replace(m, arch=plan.arch, kwargs=plan.kwargs, checkpoint=str(path),
-                                   source=None if decoder else plan.source, seed=seed)
+                                   source=None if decoder else plan.source, seed=seeds[m.run])
     folder_of = lambda name: str(folders[name]) if name in folders else {"run": name}
     resolved = dataclasses.replace(
         profile, models=tuple(concrete(m) for m in profile.models),

@@ -8,7 +8,7 @@ import contextlib, dataclasses, datetime, html, json, os, platform, subprocess, 
 from pathlib import Path
 
 import pandas as pd
-from ..core import CLVsMimError, PROJECT_DIR, DATA_DIR, atomic_write_text, save_table, run_folder_lock
+from ..core import CLVsMimError, PROJECT_DIR, atomic_write_text, save_table, run_folder_lock
 from .profiles import (Profile, get_profile, resolve_profile, needed_runs, figure_notebooks, figure_id,
                                          profile_identities, RUN_IDENTITY)
 from .claims import ITEMS, item_ids, checklist, null_control_table, literature_table
@@ -69,16 +69,14 @@ def _accuracy(results: dict):
     if not acc: return None
     return acc["head"] if "head" in acc else acc[last_cls_head(results)]
 
-def _run_identity(name: str, done: dict, plan: dict) -> dict:
+def _run_identity(name: str, configs: dict, plan: dict) -> dict:
     "family, method, stage, λ, seed, reinit of run `name`: the pre-training run at the root of its `init` chain says"
-    " what the encoder is; the run's own config says how it was evaluated."
+    " what the encoder is (and its training seed); the run's own config says how it was evaluated."
     root = name
     while plan[root].init: root = plan[root].init
-    base = RUN_IDENTITY.get(root, {})
-    own = json.loads((done[name].dir / "config.json").read_text())
-    seed = json.loads((done[root].dir / "config.json").read_text())["seed"]   # the encoder's training seed
+    base, own = RUN_IDENTITY.get(root, {}), configs[name]
     reinit = (own.get("method_kwargs") or {}).get("reinit")
-    return dict(family=base.get("family"), method=base.get("method"), lam=base.get("lam"), seed=seed,
+    return dict(family=base.get("family"), method=base.get("method"), lam=base.get("lam"), seed=configs[root]["seed"],
                 stage={"linear_probe": "LP", "finetune": "FT"}.get(own.get("method"), "pre-trained"),
                 reinit=f"{reinit[0]}{reinit[1]}" if reinit else "")
 
@@ -86,7 +84,8 @@ def runs_table(done: dict, plan: dict) -> pd.DataFrame:
     "One row per finished run: name, recipe, the run it starts from, its identity, training method, accuracy, seconds, cached, folder."
     cols = ["run", "recipe", "init", "family", "method", "stage", "lam", "seed", "reinit", "train_method", "accuracy",
             "seconds", "cached", "folder"]
-    return pd.DataFrame([dict(run=n, recipe=plan[n].recipe, init=plan[n].init or "", **_run_identity(n, done, plan),
+    configs = {n: json.loads((r.dir / "config.json").read_text()) for n, r in done.items()}   # each read once
+    return pd.DataFrame([dict(run=n, recipe=plan[n].recipe, init=plan[n].init or "", **_run_identity(n, configs, plan),
                               train_method=r.results.get("method"), accuracy=_accuracy(r.results),
                               seconds=round(r.seconds, 1), cached=r.cached, folder=str(r.dir)) for n, r in done.items()],
                         columns=cols)

@@ -38,7 +38,7 @@ def attention_table(models, data: str = "fashion-mnist", data_path=None, images:
     cache_dir = cache_home() if cache_dir is True else cache_dir   # True: $CL_VS_MIM_HOME (never the package)
     frames = []
     for spec in models:
-        spec = spec if isinstance(spec, ModelSpec) else ModelSpec(**spec)
+        spec = ModelSpec.of(spec)
         path = Path(cache_dir) / "attention" / f"{_cache_key(spec, data, data_path, images, queries)}.csv" if cache_dir else None
         if path is not None and path.exists():
             df = pd.read_csv(path)
@@ -54,7 +54,7 @@ def attention_table(models, data: str = "fashion-mnist", data_path=None, images:
 def property_by_block(models, data: str = "fashion-mnist", data_path=None, images: int = 1000, batch_size: int = 32,
                       progress: bool = False, cache_dir=True) -> pd.DataFrame:
     "Per (model, block): NMI (blocks 1..L) and high-frequency Fourier Δ log amplitude (0 = embedding, b = block output)."
-    specs = [m if isinstance(m, ModelSpec) else ModelSpec(**m) for m in models]
+    specs = [ModelSpec.of(m) for m in models]
     cache = {} if cache_dir is True else dict(cache_dir=cache_dir)   # True: attention_table's cache; None: no cache
     nmi = summarize_by_block(attention_table(specs, data, data_path, images, batch_size, progress=progress, **cache))
     frames = []
@@ -80,7 +80,7 @@ def figure_tables(models, data: str = "fashion-mnist", data_path=None, images: i
         raise CLVsMimError(f"classifier must be 'probe' (linear probe, P-Fig8) or 'own' (the model's head, P-FigF2), got {classifier!r}")
     noise, shape = [], []
     for spec in models:
-        spec = spec if isinstance(spec, ModelSpec) else ModelSpec(**spec)
+        spec = ModelSpec.of(spec)
         model = spec.build(verbose=progress)
         if classifier == "probe":
             train = probe_train_dataset(data, model, train_images or 5 * images, data_path, clip=train_images is None)

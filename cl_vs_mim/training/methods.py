@@ -10,13 +10,12 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from ..core import CLVsMimError
-from ..models import (sincos_pos_embed_2d, is_beit, grid_size, patch_size, in_chans, encode, visible_order,
-                              encode_visible, MAEDecoder, linear_head, init_linear_head_)
+from ..models import (grid_size, patch_size, in_chans, encode, visible_order, encode_visible, MAEDecoder,
+                              pixel_decoder, mae_forward, linear_head, init_linear_head_)
 from .losses import (moco_v3_loss, info_nce, byol_loss, patchify, norm_pix, masked_l1, masked_mse,
                               token_mask_to_pixels, patch_info_nce, ema_update_, cosine_schedule)
 import timm
 from timm.layers import trunc_normal_
-from timm.models.vision_transformer import Block
 from timm.optim._param_groups import param_groups_weight_decay, param_groups_layer_decay
 
 # %% auto #0
@@ -136,10 +135,8 @@ class MAE(Method):
     def __init__(self, encoder: nn.Module, decoder_dim: int = 512, decoder_depth: int = 8, decoder_heads: int = 16,
                  norm_pix_loss: bool = True):
         super().__init__(encoder)
-        p, c = patch_size(encoder), in_chans(encoder)
         self.norm_pix_loss = norm_pix_loss
-        self.decoder = MAEDecoder(encoder.num_features, p * p * c, grid_size(encoder), decoder_dim, decoder_depth,
-                                  decoder_heads)
+        self.decoder = pixel_decoder(encoder, decoder_dim, decoder_depth, decoder_heads)   # `models.MaskedAutoencoder`'s
 
     def target(self, x: Tensor) -> Tensor:
         t = patchify(x, patch_size(self.encoder))                            # (B, N, p²C)
@@ -147,8 +144,7 @@ class MAE(Method):
 
     def loss(self, batch: dict) -> Tensor:
         x, mask = batch['x'], batch['mask']
-        keep, restore = visible_order(mask)
-        pred = self.decoder(encode_visible(self.encoder, x, keep), restore)  # (B, N, p²C)
+        _, pred = mae_forward(self.encoder, self.decoder, x, mask)           # (B, N, p²C)
         loss = masked_mse(pred, self.target(x), mask)
         self.logs = {'loss_mim': loss.item()}
         return loss
@@ -194,11 +190,11 @@ class CMAE(Method):
             raise CLVsMimError(f"CMAE contrastive_loss must be 'infonce' or 'byol', got {contrastive_loss!r}")
         if not 0 <= target_mask_ratio < 1:
             raise CLVsMimError(f"CMAE target_mask_ratio must be in [0, 1), got {target_mask_ratio}")
-        d, p, c, grid = encoder.num_features, patch_size(encoder), in_chans(encoder), grid_size(encoder)
+        d, grid = encoder.num_features, grid_size(encoder)
         self.tau, self.ct_weight, self.rc_weight = tau, ct_weight, rc_weight
         self.momentum, self.momentum_final = momentum, momentum_final
         self.contrastive_loss, self.target_mask_ratio = contrastive_loss, target_mask_ratio
-        self.pixel_decoder = MAEDecoder(d, p * p * c, grid, decoder_dim, decoder_depth, decoder_heads)
+        self.pixel_decoder = pixel_decoder(encoder, decoder_dim, decoder_depth, decoder_heads)
         self.feature_decoder = None
         if ct_weight and feature_decoder_depth:
             depth = decoder_depth if share_decoder else feature_decoder_depth

@@ -4,7 +4,6 @@
 
 # %% ../../nbs/09_recipes.ipynb #44548e87
 from __future__ import annotations
-from pathlib import Path
 from ..core import CLVsMimError
 from .loop import TrainConfig
 
