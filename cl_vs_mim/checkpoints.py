@@ -144,18 +144,20 @@ class _MetadataUnpickler(pickle._Unpickler):
         else: raise _RefusedOp(f"it sets the state of {_kind(inst)} (pickle BUILD)")
     dispatch[pickle.BUILD[0]] = load_build
 
+    _DICTS = (dict, OrderedDict, Counter, SkippedObject)  # what SETITEM(S) may fill: torch's three, and inert metadata
+
     def _check(self, obj, types_, op):
         if type(obj) not in types_: raise _RefusedOp(f"it applies pickle {op} to {_kind(obj)}")
         return obj
 
     def load_setitem(self):
         v = self.stack.pop(); k = self.stack.pop()
-        self._check(self.stack[-1], (dict, OrderedDict, Counter, SkippedObject), "SETITEM")[k] = v
+        self._check(self.stack[-1], self._DICTS, "SETITEM")[k] = v
     dispatch[pickle.SETITEM[0]] = load_setitem
 
     def load_setitems(self):
         items = self.pop_mark()
-        d = self._check(self.stack[-1], (dict, OrderedDict, Counter, SkippedObject), "SETITEMS")
+        d = self._check(self.stack[-1], self._DICTS, "SETITEMS")
         for i in range(0, len(items), 2): d[items[i]] = items[i + 1]
     dispatch[pickle.SETITEMS[0]] = load_setitems
 

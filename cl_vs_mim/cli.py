@@ -4,11 +4,10 @@
 
 # %% ../nbs/21_cli.ipynb #758d8754
 from __future__ import annotations
-import argparse, contextlib, errno, json, os, re, sys, typing, warnings
+import argparse, errno, json, os, re, sys, typing, warnings
 from pathlib import Path
 
-from .core import (CLVsMimError, save_table, save_figure, atomic_write_text, atomic_folder, check_output_folder,
-                            run_folder_lock, no_space_error)
+from .core import CLVsMimError, save_table, save_figure, atomic_folder, check_output_folder, no_space_error
 
 # %% auto #0
 __all__ = ['ANALYZE_FILES', 'analysis_model', 'analyze', 'train_config', 'train_command', 'reproduce_profile',
@@ -154,10 +153,8 @@ def train_command(recipe=None, config=None, sets=(), out="runs/run", resume: boo
     from cl_vs_mim.training.loop import train
     stdout = stdout or sys.stdout
     cfg = train_config(recipe, config, sets)
-    rank0 = int(os.environ.get("RANK", "0")) == 0
-    with run_folder_lock(out, "--out") if rank0 else contextlib.nullcontext():  # one writer per run folder
-        r = train(cfg, out, resume=resume, progress=progress)
-    if rank0:
+    r = train(cfg, out, resume=resume, progress=progress)  # holding the run folder's lock (rank 0)
+    if int(os.environ.get("RANK", "0")) == 0:
         speed = f", {r['images_per_s']:.0f} images/s" if r.get("images_per_s") else ""
         print(f"{cfg.name}: {cfg.method} on {cfg.model}, {r['steps']} steps, final loss {r['final_loss']:.4f}{speed}",
               file=stdout)
@@ -203,16 +200,12 @@ def inspect_checkpoint(path, source=None, model=None, encoder="online", stdout=N
     return p
 
 # %% ../nbs/21_cli.ipynb #e00950bb
-def _at_least(low: int):
-    "An argparse type: an integer ≥ `low`."
-    def parse(text: str) -> int:
-        try: value = int(text)
-        except ValueError: raise argparse.ArgumentTypeError(f"must be an integer (got {text!r})") from None
-        if value < low: raise argparse.ArgumentTypeError(f"must be at least {low} (got {value})")
-        return value
-    return parse
-
-_positive = _at_least(1)
+def _positive(text: str) -> int:
+    "The argparse type of every count and size: an integer ≥ 1."
+    try: value = int(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"must be an integer (got {text!r})") from None
+    if value < 1: raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
 
 class _Parser(argparse.ArgumentParser):
     "argparse with one-line errors, like every other error of the CLI."

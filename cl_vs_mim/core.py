@@ -54,11 +54,14 @@ def _umask() -> int:
     mask = os.umask(0o022); os.umask(mask)
     return mask
 
+class _NoSpace(CLVsMimError): "A full disk, already one line (an enclosing atomic write names its own destination)."
+
 def no_space_error(path) -> CLVsMimError:
     "The one-line error of a full disk."
-    return CLVsMimError(f"No space left on device: {path} (free some space, or write to another disk)")
+    return _NoSpace(f"No space left on device: {path} (free some space, or write to another disk)")
 
 def _disk_full(e: BaseException, folder: Path) -> bool:
+    if isinstance(e, _NoSpace): return True  # from a write nested in this one (a file in an atomic folder)
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT): return True
     if isinstance(e, RuntimeError) and "writ" in str(e).lower():  # torch's stream writer: "file write failed"
         with contextlib.suppress(OSError): return shutil.disk_usage(folder).free < 2 ** 20
@@ -122,7 +125,7 @@ def check_writable(folder, what: str = "--out") -> Path:
 def _alive(pid: int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
-    except PermissionError: return True
+    except PermissionError: pass  # another user's process
     return True
 
 def _remove_stale_siblings(path: Path):
@@ -132,29 +135,36 @@ def _remove_stale_siblings(path: Path):
         if p.suffix in (".tmpdir", ".olddir") and pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(p, ignore_errors=True)
 
+def _check_ours(path: Path, expected, what: str):
+    "`path` is absent, or a folder holding only `expected` names (what an earlier run of the command wrote)."
+    if not path.exists(): return
+    if not path.is_dir(): raise CLVsMimError(f"{what} {path} is a file: pass a folder")
+    other = sorted(p.name for p in path.iterdir() if p.name not in expected)
+    if other:
+        raise CLVsMimError(f"{what} {path} holds files this command did not write ({', '.join(other[:3])}"
+                           f"{', ...' if len(other) > 3 else ''}): it replaces the whole folder, so pass a new folder")
+
 def check_output_folder(path, expected=(), what: str = "--out") -> Path:
     "Check (before any work) that `path` can be written as a whole: absent or holding only `expected` names, writable."
     path = Path(path)
-    if path.exists():
-        if not path.is_dir(): raise CLVsMimError(f"{what} {path} is a file: pass a folder")
-        other = sorted(p.name for p in path.iterdir() if p.name not in expected)
-        if other:
-            raise CLVsMimError(f"{what} {path} holds files this command did not write ({', '.join(other[:3])}"
-                               f"{', ...' if len(other) > 3 else ''}): it replaces the whole folder, so pass a new folder")
+    _check_ours(path, expected, what)
     check_writable(path.parent, what)
     return path
 
 @contextlib.contextmanager
 def atomic_folder(path, expected=(), what: str = "--out"):
     "Yield an empty temporary folder; on success it replaces folder `path` by a rename, on error it is deleted."
-    path = check_output_folder(Path(path).absolute(), expected, what)
+    path = Path(path).absolute()
+    _check_ours(path, expected, what)
     _remove_stale_siblings(path)
-    try: tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmpdir"))
-    except OSError as e: raise _cannot_write(path, e, what) from None
+    try:  # creating the temporary folder is the writability check
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmpdir"))
+    except OSError as e: raise _cannot_write(path.parent, e, what) from None
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
-        check_output_folder(path, expected, what)  # still ours (nothing of the user's appeared meanwhile)
+        _check_ours(path, expected, what)  # still ours (nothing of the user's appeared meanwhile)
         old = tmp.with_suffix(".olddir")
         if path.exists(): os.rename(path, old)
         os.rename(tmp, path)

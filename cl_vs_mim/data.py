@@ -320,25 +320,24 @@ def subsample(labels, ratio: float) -> list[int]:
     return [i for idxs in per_class.values() for i in idxs[: int(len(idxs) * ratio)]]
 
 def balanced_subset(labels, n: int, usable=None) -> list[int]:
-    "`n` indices dealt round-robin over the classes (each class's 1st image, then each one's 2nd, ...)."
-    " With `usable` (index → bool, asked lazily) unusable indices are passed over: the deal over the usable ones only"
-    " (fewer than `n` when too few are usable)."
+    ("`n` indices dealt round-robin over the classes (each class's 1st image, then each one's 2nd, ...). With `usable`"
+     " (index → bool, asked lazily) unusable indices are passed over: the deal over the usable ones only (fewer than"
+     " `n` when too few are usable).")
     labels = np.asarray(labels)
     if not 1 <= n <= len(labels):
         raise CLVsMimError(f"balanced_subset: n must be between 1 and {len(labels)}, the number of images (got {n})")
     if usable is None:
         # primary key: rank within the class; ties (one image per class per round) go in class order
         return np.lexsort((labels, _rank_in_class(labels)))[:n].tolist()
-    classes = [np.flatnonzero(labels == c) for c in np.unique(labels)]
-    pos, out = [0] * len(classes), []
-    while len(out) < n:
-        dealt = False
-        for c, idx in enumerate(classes):
-            while pos[c] < len(idx) and not usable(int(idx[pos[c]])): pos[c] += 1
-            if pos[c] < len(idx):
-                out.append(int(idx[pos[c]])); pos[c] += 1; dealt = True
-                if len(out) == n: break
-        if not dealt: break
+    # the same deal round by round, each class's indices filtered as they are reached: only those images are asked about
+    deal = [(i for i in map(int, np.flatnonzero(labels == c)) if usable(i)) for c in np.unique(labels)]
+    out = []
+    while deal and len(out) < n:
+        for it in list(deal):  # one round: the next usable index of each class that has one left
+            i = next(it, None)
+            if i is None: deal.remove(it)
+            else: out.append(i)
+            if len(out) == n: break
     return out
 
 # %% ../nbs/01_data.ipynb #d6a13410
@@ -382,8 +381,8 @@ def readable_subset(ds: HFImageDataset, n: int, what: str) -> tuple[list[int], d
     def readable(i: int) -> bool:
         why = ds.problem(i)
         if why is None: return True
-        skipped[ds.source(i)] = why
-        if len(skipped) <= MAX_NAMED_SKIPS: warnings.warn(f"skipping unreadable image {ds.source(i)} ({why})", stacklevel=3)
+        skipped[src := ds.source(i)] = why
+        if len(skipped) <= MAX_NAMED_SKIPS: warnings.warn(f"skipping unreadable image {src} ({why})", stacklevel=3)
         return False
     indices = balanced_subset(ds.labels, n, readable)
     if skipped:

@@ -98,7 +98,7 @@ def test_second_train_on_a_running_run_folder_is_refused_and_ctrl_c_exits_130(cl
             time.sleep(0.2)
         second = cli("train", "--recipe", "smoke-simmim", "--set", "seed=1", "--out", out, "--no-progress")
         err = _one_line(second)
-        assert err.startswith(f"cl-vs-mim: error: --out {out} is in use by process {first.pid}"), err
+        assert err.startswith(f"cl-vs-mim: error: run folder {out} is in use by process {first.pid}"), err
         first.send_signal(signal.SIGINT)
         _, stderr = first.communicate(timeout=300)
     finally:
@@ -119,7 +119,7 @@ def test_train_waits_for_nobody_once_the_holder_is_killed(cli, tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         err = _one_line(cli("train", "--recipe", "smoke-simmim", "--out", out, "--no-progress"))
-        assert f"--out {out} is in use by process {holder.pid}" in err, err
+        assert f"run folder {out} is in use by process {holder.pid}" in err, err
         assert not (out / "metrics.jsonl").exists()
     finally:
         holder.kill(); holder.wait()  # kill -9: the kernel drops the lock
@@ -182,6 +182,9 @@ def test_unwritable_out_fails_before_any_work(cli, tmp_path):
     err = _one_line(cli("analyze", "--model", "vit_tiny_d6_patch4_28", "--images", 2000, "--out", tmp_path / "file" / "out"))
     assert f"cannot write --out {tmp_path / 'file'}" in err, err
     assert time.time() - t0 < 60  # 2000 images were never analysed
+    # the order, whatever the speed: a checkpoint that does not exist is met later (model load), so its error must not show
+    err = _one_line(cli("analyze", "--checkpoint", tmp_path / "missing.pth", "--out", tmp_path / "file" / "out"))
+    assert f"cannot write --out {tmp_path / 'file'}" in err and "missing.pth" not in err, err
 
 
 def test_nan_weights_are_refused_by_inspect(cli, tmp_path):

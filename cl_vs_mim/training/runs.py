@@ -26,8 +26,8 @@ class Run:
     init: str | None = None
 
 def run_key(cfg: dict, upstream_key: str | None = None) -> str:
-    "10 hex digits hashing what changes a run's numbers: not its name or logging cadence, nor `init_from` when that is"
-    " the folder of the upstream run whose key is hashed instead (a file given by path is hashed by its path)."
+    ("10 hex digits hashing what changes a run's numbers: not its name or logging cadence, nor `init_from` when that is"
+     " the folder of the upstream run whose key is hashed instead (a file given by path is hashed by its path).")
     skip = ("name", *VOLATILE_FIELDS) + (("init_from",) if upstream_key is not None else ())
     fields = {k: v for k, v in cfg.items() if k not in skip}
     blob = json.dumps([RUNS_VERSION, fields, upstream_key], sort_keys=True, default=str)
