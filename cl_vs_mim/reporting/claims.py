@@ -4,8 +4,8 @@
 
 # %% ../../nbs/20a_claims.ipynb #0c39af18
 from __future__ import annotations
-import re
-from dataclasses import dataclass, fields, replace
+import copy, re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -16,24 +16,24 @@ from ..models import IDENTITY
 from .profiles import FIGURES
 from ..analysis.attention import early_blocks, late_blocks
 from .verdict import (CORE_SEEDS, MIN_SEEDS, NO_EFFECT, SPREAD_RATIO_REFERENCE, NullControl, Part,
-                                         combine, decide, difference, difference_of_differences, not_checkable, one_sample,
-                                         table, versus_baseline)
+                                         combine, decide, difference, difference_of_differences, Halves, halves,
+                                         not_checkable, one_sample, table, versus_baseline)
 
 # %% auto #0
 __all__ = ['ITEMS', 'CLAIM_LIST', 'CLAIM_BY_NUMBER', 'RUNS', 'P02', 'P03', 'P04', 'P05', 'P06', 'P07', 'P08', 'P09', 'P10', 'P11',
            'P12', 'C1', 'D1', 'E2', 'F1', 'F2', 'F3', 'LINEAR_CLS', 'CORE_METHODS', 'HYBRID_LAMBDA',
-           'SEPARATION_RATIO_REFERENCE', 'SMOKE_NOTE', 'SEED_FREE', 'CLAIMS', 'SIMILARITIES', 'MOCO_VARIANTS',
-           'cmae_views', 'cmae_design', 'conmim_mechanism', 'conmim_dictionary', 'conmim_perturbations', 'NULL_ROLES',
-           'Item', 'literature_table', 'item_ids', 'Claim', 'NotCheckable', 'seed_unit', 'Results', 'Group', 'group',
-           'moco', 'simmim', 'finetuned', 'seeds_of', 'baseline_of', 'late', 'early', 'over_blocks', 'at_first',
-           'at_last', 'change', 'rise_to_late', 'over_late', 'over_all', 'over_late_but_last', 'only', 'minus',
-           'ClaimPart', 'missing', 'measure', 'versus', 'alone', 'gap_change', 'claim', 'every_cl_vs_every_mim',
-           'late_attention_distance', 'late_attention_nmi', 'late_cosine_similarity', 'head_count_similarity',
-           'token_spread', 'token_and_image_spectra', 'high_frequency', 'supervised', 'shape_reliance',
-           'high_frequency_noise', 'layer_probe', 'lp_and_ft_ordering', 'mae_decoder', 'hybrid', 'hybrid_accuracy',
-           'hybrid_by_depth', 'local_attention', 'reinitialised_blocks', 'after_finetuning', 'token_clusters',
-           'cmae_vs_mae', 'conmim_small', 'claim_parts', 'Checklist', 'checklist', 'check_parts', 'check_claims',
-           'null_roles', 'null_control_table']
+           'SEPARATION_RATIO_REFERENCE', 'SMOKE_NOTE', 'SEED_FREE', 'FINETUNED', 'CLAIMS', 'SIMILARITIES',
+           'MOCO_VARIANTS', 'cmae_views', 'cmae_design', 'conmim_mechanism', 'conmim_dictionary',
+           'conmim_perturbations', 'NULL_ROLES', 'Item', 'literature_table', 'item_ids', 'Claim', 'NotCheckable',
+           'seed_unit', 'Results', 'Group', 'group', 'moco', 'simmim', 'finetuned', 'seeds_of', 'baseline_of', 'late',
+           'early', 'over_blocks', 'at_first', 'at_last', 'change', 'rise_to_late', 'over_late', 'over_all',
+           'over_late_but_last', 'only', 'minus', 'ClaimPart', 'missing', 'measure', 'versus', 'alone', 'gap_change',
+           'ft_versus', 'claim', 'every_cl_vs_every_mim', 'late_attention_distance', 'late_attention_nmi',
+           'late_cosine_similarity', 'head_count_similarity', 'token_spread', 'token_and_image_spectra',
+           'high_frequency', 'supervised', 'shape_reliance', 'high_frequency_noise', 'layer_probe',
+           'lp_and_ft_ordering', 'mae_decoder', 'hybrid', 'hybrid_accuracy', 'hybrid_by_depth', 'local_attention',
+           'reinitialised_blocks', 'after_finetuning', 'token_clusters', 'cmae_vs_mae', 'conmim_small', 'claim_parts',
+           'Checklist', 'checklist', 'check_parts', 'check_claims', 'null_roles', 'null_control_table']
 
 # %% ../../nbs/20a_claims.ipynb #a84f45eb
 @dataclass(frozen=True)
@@ -135,7 +135,6 @@ def item_ids(only=None) -> list[str]:
 
 def _normalise(i: str) -> str:
     "'P-Fig3' → 'P-Fig03' (the paper's number, padded as the notebooks are)."
-    import re
     m = re.fullmatch(r"P-Fig(\d)", i)
     return f"P-Fig0{m.group(1)}" if m else i
 
@@ -238,23 +237,36 @@ def seed_unit(seed, model) -> str:
 
 _ID = [c for c in IDENTITY if c != "model"]   # family, method, stage, lam, seed: what a label stands for
 
+def _padded(df: pd.DataFrame, cols=_ID) -> pd.DataFrame:
+    "`df` (changed in place) with every column of `cols` (missing ones empty) and numeric seeds."
+    for c in cols:
+        if c not in df.columns: df[c] = np.nan
+    df["seed"] = pd.to_numeric(df.seed, errors="coerce")
+    return df
+
 def _identity_table(ids: pd.DataFrame) -> pd.DataFrame:
     "An identity table with every `IDENTITY` column (missing ones empty) and numeric seeds."
-    ids = ids.copy()
-    for c in IDENTITY:
-        if c not in ids.columns: ids[c] = np.nan
-    ids["seed"] = pd.to_numeric(ids.seed, errors="coerce")
-    return ids[list(IDENTITY)]
+    return _padded(ids.copy(), IDENTITY)[list(IDENTITY)]
 
 class Results:
     "The CSV tables under one profile's report folder, each row tagged with who made it (`IDENTITY`) and its seed unit."
     def __init__(self, folder, identities: pd.DataFrame | None = None, roles: pd.DataFrame | None = None):
-        self.folder, self._read, self._rows = Path(folder), {}, {}
+        self.folder, self._read, self._identified, self._rows = Path(folder), {}, {}, {}
         models = self.folder / "models.csv"   # the profile's model identities, written by the report
         ids = identities if identities is not None else pd.read_csv(models) if models.exists() else None
         self.identities = None if ids is None else _identity_table(ids)
         self.roles = roles                    # the null control's relabelling (`null_roles`); None for real
-        self.runs_have_identity = None        # known once runs.csv is read: does it say each run's identity?
+
+    @classmethod
+    def of(cls, folder_or_results, identities: pd.DataFrame | None = None) -> "Results":
+        "`folder_or_results` itself when it is already a Results (its tables read once), else the Results of that folder."
+        return folder_or_results if isinstance(folder_or_results, cls) else cls(folder_or_results, identities)
+
+    def with_roles(self, roles: pd.DataFrame) -> "Results":
+        "The same tables with the null control's role table applied (read and identified once, shared with `self`)."
+        other = copy.copy(self)
+        other.roles, other._rows = roles, {}
+        return other
 
     def table(self, figure: str, name: str | None = None) -> pd.DataFrame:
         "Table `name` of `figure`'s folder, as written."
@@ -267,17 +279,25 @@ class Results:
 
     def runs(self) -> pd.DataFrame:
         "runs.csv, as written."
-        p = self.folder / "runs.csv"
-        if not p.exists(): raise NotCheckable("this profile trains no runs (runs.csv is missing)")
-        return pd.read_csv(p)
+        if RUNS not in self._read:
+            p = self.folder / "runs.csv"
+            if not p.exists(): raise NotCheckable("this profile trains no runs (runs.csv is missing)")
+            self._read[RUNS] = pd.read_csv(p)
+        return self._read[RUNS]
+
+    @property
+    def runs_have_identity(self) -> bool:
+        "Does runs.csv say each run's identity (method of the encoder, stage, seed, reinit), as the report writes it?"
+        return "stage" in self.runs().columns
 
     def rows(self, source) -> pd.DataFrame:
         "The rows of `source` ((figure, table) or 'runs') with their identity columns and seed `unit`."
-        if source not in self._rows:
+        if source not in self._identified:
             df = self._run_rows() if source == RUNS else self._identify(self.table(*source))
             df["unit"] = [seed_unit(s, m) for s, m in zip(df.seed, df.model)]
-            df = df.astype({c: object for c in df.columns if df[c].dtype != object and pd.api.types.is_string_dtype(df[c])})
-            self._rows[source] = self._relabel(df)
+            self._identified[source] = df.astype(
+                {c: object for c in df.columns if df[c].dtype != object and pd.api.types.is_string_dtype(df[c])})
+        if source not in self._rows: self._rows[source] = self._relabel(self._identified[source])
         return self._rows[source]
 
     def _identify(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -300,26 +320,20 @@ class Results:
                 own = df[c].to_numpy(dtype=object) if c in df.columns else np.full(len(df), np.nan, dtype=object)
                 keep = ~hit | (pd.notna(own) if c == "seed" else np.zeros(len(df), bool))
                 df[c] = np.where(keep, own, mapped)
-        for c in _ID:
-            if c not in df.columns: df[c] = np.nan
-        df["seed"] = pd.to_numeric(df.seed, errors="coerce")
-        return df
+        return _padded(df)
 
     def _run_rows(self) -> pd.DataFrame:
         "runs.csv with each run's identity: its own columns when the report wrote them, else probes by their init run."
         runs = self.runs()
-        if "stage" in runs.columns:   # method (of the encoder), stage, seed, reinit: written by the report
+        if self.runs_have_identity:   # method (of the encoder), stage, seed, reinit: written by the report
             df = runs.rename(columns={"run": "model"})
         else:   # an older runs.csv: a probe is the encoder of the run it starts from; fine-tunes cannot be told from re-inits
             method_of = dict(zip(runs.run, runs.method))
             lp = runs[runs.method == "linear_probe"]
             df = pd.DataFrame(dict(model=lp.run.to_numpy(), method=[method_of.get(i) for i in lp.init], stage="LP",
                                    accuracy=lp.accuracy.to_numpy()))
-        for c in [*_ID, "reinit"]:
-            if c not in df.columns: df[c] = np.nan
+        df = _padded(df, [*_ID, "reinit"])
         df["reinit"] = ["" if pd.isna(x) else str(x) for x in df.reinit]   # "" = a plain run, else e.g. "first2"
-        df["seed"] = pd.to_numeric(df.seed, errors="coerce")
-        self.runs_have_identity = "stage" in runs.columns
         return df
 
     def _relabel(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -385,7 +399,7 @@ def seeds_of(r: Results, g: Group) -> dict:
     rows = _select(df, g.select)
     if not len(rows):
         hint = ("; runs.csv has no identity columns (stage, seed, reinit), so only its probes are identified"
-                if g.source == RUNS and r.runs_have_identity is False else "")
+                if g.source == RUNS and not r.runs_have_identity else "")
         raise NotCheckable(f"no {g.name} in {_source_name(g.source)} (it has {_who(df)}){hint}")
     out = {}
     for unit, idx in sorted(rows.groupby("unit").indices.items()):
@@ -491,12 +505,15 @@ class ClaimPart(Part):
     "A `verdict.Part` that also records which methods its effect contrasts (the null control keeps the two-role ones)."
     roles: tuple = ()
 
-def _claim_part(p: Part, roles=()) -> ClaimPart:
-    return ClaimPart(**{f.name: getattr(p, f.name) for f in fields(Part)}, roles=tuple(roles))
+def _claim_part(p: Part, roles=()) -> ClaimPart: return ClaimPart(**vars(p), roles=tuple(roles))
 
 def _role(g: Group):
     m = g.select.get("method", g.select.get("family"))
     return tuple(m) if isinstance(m, (list, set, frozenset)) else m
+
+def _min_seeds(roles) -> int:
+    "Seeds per group a part needs: `CORE_SEEDS` when every group is MoCo v3 or SimMIM (figures.md §0), else `MIN_SEEDS`."
+    return CORE_SEEDS if all(isinstance(x, str) and x in CORE_METHODS for x in roles) else MIN_SEEDS
 
 def missing(name: str, reason: str) -> ClaimPart:
     "A part nothing at any profile measures (or whose data is absent), with the reason: it keeps its claim from holding."
@@ -515,10 +532,9 @@ def measure(r: Results, name: str, groups, effect: Callable, direction: str = ">
             unit: str = "") -> ClaimPart:
     "One part: the per-seed numbers of each group, `effect(numbers)`, the rule's verdict; what is absent: not checkable."
     roles = [_role(g) for g in groups]
-    core = all(isinstance(x, str) and x in CORE_METHODS for x in roles)   # MoCo v3 and SimMIM numbers: ≥ CORE_SEEDS
     try:
         values = [seeds_of(r, g) for g in groups]
-        p = decide(None, name, effect(values), direction, CORE_SEEDS if core else MIN_SEEDS)
+        p = decide(None, name, effect(values), direction, _min_seeds(roles))
         if guard: p = _guard(r, p, groups, values, unit)
     except NotCheckable as e:
         p = not_checkable(None, name, str(e))
@@ -540,6 +556,14 @@ def gap_change(r: Results, name: str, a_after: Group, b_after: Group, a_before: 
     "Part '(A − B) after − (A − B) before `direction` 0': `verdict.difference_of_differences` (unpaired)."
     return measure(r, name, [a_after, b_after, a_before, b_before],
                    lambda v: difference_of_differences(*v, names=names, stages=stages, unit=unit), direction)
+
+FINETUNED = {name: finetuned(name, method) for name, method in (("MoCo v3", "moco_v3"), ("SimMIM", "simmim"), ("MAE", "mae"),
+             ("CMAE", "cmae"), ("ConMIM", "conmim"), ("BEiT", "beit"))}   # the plain fine-tunes claims 11, 13, 19, 25 compare
+FINETUNED["hybrid"] = finetuned(f"hybrid λ={HYBRID_LAMBDA:g}", "hybrid", lam=HYBRID_LAMBDA)
+
+def ft_versus(r: Results, a: str, b: str, name: str | None = None) -> ClaimPart:
+    "Part 'runs FT: A > B' (or `name`): the plain fine-tunes (`FINETUNED`) of A and B, from runs.csv."
+    return versus(r, name or f"runs FT: {a} > {b}", FINETUNED[a], FINETUNED[b], ">")
 
 # %% ../../nbs/20a_claims.ipynb #a94a766c
 CLAIMS: dict = {}   # claim number → the function of the tables that checks it
@@ -640,9 +664,10 @@ def token_spread(r: Results):
 @claim(6)
 def token_and_image_spectra(r: Results):
     "Token level (every mid rank): SimMIM rises over early+middle blocks, falls over its last; MoCo flat or falls. Image level late: MoCo > SimMIM."
+    name = "P-Fig07 token- and image-level spectra"
     try: cols = [c for c in r.rows(P07).columns if re.fullmatch(r"token_delta_log_[a-z]+_\d+", c)]
-    except NotCheckable as e: yield missing("P-Fig07 token- and image-level spectra", str(e)); return
-    if not cols: yield missing("P-Fig07 token- and image-level spectra", "P-Fig07 has no token_delta_log_* column"); return
+    except NotCheckable as e: yield missing(name, str(e)); return
+    if not cols: yield missing(name, "P-Fig07 has no token_delta_log_* column"); return
     for col in cols:
         rank, icol = col.rsplit("_", 1)[1], col.replace("token_", "image_", 1)
         yield alone(r, f"P-Fig07 token level, rank {rank}: SimMIM rises over its early and middle blocks (embedding → "
@@ -700,8 +725,7 @@ def lp_and_ft_ordering(r: Results):
     "Last-layer LP CL > MIM; FT CL ≥ MIM at small size (MIM > CL at ViT-B+ and on COCO: not measurable here)."
     yield versus(r, "P-Fig11 last-layer LP: MoCo v3 > SimMIM (one model size at this profile)",
                  moco(P11, only("last"), **LINEAR_CLS), simmim(P11, only("last"), **LINEAR_CLS), ">", guard=True)
-    yield versus(r, "runs FT at small size: MoCo v3 ≥ SimMIM (shown as >, refuted by <)", finetuned("MoCo v3", "moco_v3"),
-                 finetuned("SimMIM", "simmim"), ">")
+    yield ft_versus(r, "MoCo v3", "SimMIM", "runs FT at small size: MoCo v3 ≥ SimMIM (shown as >, refuted by <)")
     yield missing("FT at ViT-B and larger: SimMIM > MoCo v3", "a scale claim: every profile of this project trains one "
                   "small model size (P-Fig1b)")
     yield missing("COCO detection AP: MIM > CL", "no detection data at any profile of this project (P-Fig1c)")
@@ -730,9 +754,8 @@ def hybrid_accuracy(r: Results):
     v = only("linear_probe")
     yield versus(r, "P-Fig12 last-layer LP: hybrid > SimMIM", hybrid(P12, v, stage="pre-trained"), simmim(P12, v), ">", guard=True)
     yield versus(r, "P-Fig12 last-layer LP: hybrid > MoCo v3", hybrid(P12, v, stage="pre-trained"), moco(P12, v), ">", guard=True)
-    hft = finetuned(f"hybrid λ={HYBRID_LAMBDA:g}", "hybrid", lam=HYBRID_LAMBDA)
-    yield versus(r, "runs FT: hybrid > SimMIM", hft, finetuned("SimMIM", "simmim"), ">")
-    yield versus(r, "runs FT: hybrid > MoCo v3", hft, finetuned("MoCo v3", "moco_v3"), ">")
+    yield ft_versus(r, "hybrid", "SimMIM")
+    yield ft_versus(r, "hybrid", "MoCo v3")
     yield missing("iNat-18 FT: hybrid > SimMIM and MoCo v3 (68.8 vs 62.1 / 66.2)", "no iNaturalist data or transfer runs "
                   "at any profile (P-TabG1)")
     yield missing("ADE20K mIoU: hybrid > SimMIM and MoCo v3 (42.2 vs 35.4 / 39.7)", "no segmentation data at any profile (P-TabG1)")
@@ -796,10 +819,10 @@ def reinitialised_blocks(r: Results):
 @claim(17)
 def after_finetuning(r: Results):
     "After FT, claim 2's and claim 7's directions persist in the later layers, the gaps shrink, SimMIM's late values drop."
-    for col, what, persists in (("nmi", "NMI", "MoCo v3 < SimMIM (claim 2's direction persists)"),
-                                ("fourier_delta_high", "high-frequency Δ log amplitude", "SimMIM > MoCo v3 (claim 7's)")):
+    for col, what, persists, a, b, direction in (
+            ("nmi", "NMI", "MoCo v3 < SimMIM (claim 2's direction persists)", moco, simmim, "<"),
+            ("fourier_delta_high", "high-frequency Δ log amplitude", "SimMIM > MoCo v3 (claim 7's)", simmim, moco, ">")):
         v = late(col)
-        a, b, direction = (moco, simmim, "<") if col == "nmi" else (simmim, moco, ">")
         yield versus(r, f"P-FigF1 FT later-layer {what}: {persists}", a(F1, v, "FT"), b(F1, v, "FT"), direction, guard=True)
         yield gap_change(r, f"P-FigF1 later-layer {what} gap (SimMIM − MoCo v3) shrinks after FT", simmim(F1, v, "FT"),
                          moco(F1, v, "FT"), simmim(F1, v), moco(F1, v), "<", ("SimMIM", "MoCo v3"), ("FT", "pre-trained"))
@@ -808,15 +831,15 @@ def after_finetuning(r: Results):
 @claim(18)
 def token_clusters(r: Results):
     "Last-layer token silhouette, image id and class as labels: MoCo v3 > SimMIM."
+    v = only("silhouette")
     for label in ("image", "class"):
-        v = only("silhouette")
         yield versus(r, f"P-FigE2 silhouette by {label}: MoCo v3 > SimMIM", moco(E2, v, space="features", label=label),
                      simmim(E2, v, space="features", label=label), ">", guard=True)
 
 @claim(19)
 def cmae_vs_mae(r: Results):
     "CMAE > MAE at an equal budget: FT, LP, partial FT of one block, at several sizes."
-    yield versus(r, "runs FT: CMAE > MAE", finetuned("CMAE", "cmae"), finetuned("MAE", "mae"), ">")
+    yield ft_versus(r, "CMAE", "MAE")
     yield versus(r, "runs LP: CMAE > MAE", group("CMAE LP", RUNS, only("accuracy"), method="cmae", stage="LP"),
                  group("MAE LP", RUNS, only("accuracy"), method="mae", stage="LP"), ">")
     yield missing("partial FT of one block: CMAE > MAE (+2.5)", "no partial fine-tuning runs at any profile (C-Fig5a)")
@@ -855,10 +878,7 @@ conmim_perturbations = _ablation(24, "conmim_perturbations", {
 @claim(25)
 def conmim_small(r: Results):
     "Fine-tuned at small size: ConMIM > MAE > SimMIM, and ConMIM > BEiT."
-    conmim, mae = finetuned("ConMIM", "conmim"), finetuned("MAE", "mae")
-    yield versus(r, "runs FT: ConMIM > MAE", conmim, mae, ">")
-    yield versus(r, "runs FT: MAE > SimMIM", mae, finetuned("SimMIM", "simmim"), ">")
-    yield versus(r, "runs FT: ConMIM > BEiT", conmim, finetuned("BEiT", "beit"), ">")
+    for a, b in (("ConMIM", "MAE"), ("MAE", "SimMIM"), ("ConMIM", "BEiT")): yield ft_versus(r, a, b)
 
 # %% ../../nbs/20a_claims.ipynb #7fdfc238
 def claim_parts(r: Results) -> list:
@@ -891,7 +911,7 @@ class Checklist(NamedTuple):
 
 def checklist(results_dir, checked: bool = True, identities: pd.DataFrame | None = None) -> Checklist:
     "Every part of every claim from the tables under `results_dir`; `checked=False` computes them but decides nothing."
-    parts = claim_parts(Results(results_dir, identities))
+    parts = claim_parts(Results.of(results_dir, identities))
     claims = _claim_rows(parts, checked)
     if not checked:
         parts = [replace(p, verdict="not checkable", detail=f"{SMOKE_NOTE}; {p.detail}") for p in parts]
@@ -910,39 +930,32 @@ NULL_ROLES = (("moco_v3", "simmim"), ("simmim", "moco_v3"))   # (method split in
 
 def _seed_order(u: str): return (0, float(u)) if u.replace(".", "", 1).lstrip("-").isdigit() else (1, u)
 
-def null_roles(identities: pd.DataFrame, method: str = "moco_v3", plays: str = "simmim") -> tuple[pd.DataFrame, list, list]:
-    "(role table, first seeds, second seeds): `method`'s second half of seeds plays `plays`; `plays`'s own models are set aside."
+def null_roles(identities: pd.DataFrame, method: str = "moco_v3", plays: str = "simmim",
+               min_seeds: int = MIN_SEEDS) -> tuple[pd.DataFrame, Halves]:
+    "(role table, `verdict.halves` of `method`'s seeds): its second half plays `plays`; `plays`'s own models are set aside."
     ids = _identity_table(identities)
     mine, theirs = ids[ids.method == method], ids[ids.method == plays]
     units = sorted({seed_unit(s, m) for s, m in zip(mine.seed, mine.model) if pd.notna(s)}, key=_seed_order)
-    first, second = units[:len(units) // 2], units[len(units) // 2:]
-    family = theirs.family.dropna().iloc[0] if theirs.family.notna().any() else np.nan
-    lam = theirs.lam.dropna().iloc[0] if theirs.lam.notna().any() else np.nan
+    h = halves(units, method, min_seeds)
+    family, lam = (next(iter(theirs[c].dropna()), np.nan) for c in ("family", "lam"))
     roles = pd.DataFrame([dict(method=plays, unit="*", as_method=f"{plays} (set aside)", as_family=np.nan, as_lam=np.nan)]
-                         + [dict(method=method, unit=u, as_method=plays, as_family=family, as_lam=lam) for u in second],
+                         + [dict(method=method, unit=u, as_method=plays, as_family=family, as_lam=lam) for u in h.second],
                          columns=["method", "unit", "as_method", "as_family", "as_lam"])
-    return roles, first, second
+    return roles, h
 
 def null_control_table(results_dir, identities: pd.DataFrame | None = None, roles=NULL_ROLES) -> NullControl:
     "The claims' own checks with both roles filled by one method at disjoint seed halves; FPR = decided / checkable parts."
-    base = Results(results_dir, identities)
+    base = Results.of(results_dir, identities)   # a Results already read is reused
     if base.identities is None:
-        rows = table([not_checkable("null control", "every two-role part", "no models.csv and no identities: the seeds of "
-                                    "a method cannot be told apart, so the false-positive rate is undefined")])
-        return NullControl(rows, np.nan, 0, 0)
+        return NullControl.of([not_checkable("null control", "every two-role part", "no models.csv and no identities: the "
+                                             "seeds of a method cannot be told apart, so the false-positive rate is undefined")])
     out = []
     for method, plays in roles:
-        role_table, first, second = null_roles(base.identities, method, plays)
-        tag = f"null: {method} seeds {first} vs {method} seeds {second} playing {plays}"
-        few = len(first) < MIN_SEEDS
-        for p in claim_parts(Results(results_dir, base.identities, role_table)):
+        role_table, h = null_roles(base.identities, method, plays, _min_seeds((method, plays)))
+        tag = f"null: {method} seeds {h.first} vs {method} seeds {h.second} playing {plays}"
+        for p in claim_parts(base.with_roles(role_table)):
             if len(p.roles) < 2 or set(p.roles) != {method, plays}: continue   # only effects between the two roles are null
             p = replace(p, part=f"{tag} | {p.part}")
-            if few:
-                p = replace(p, verdict="not checkable", detail=f"{len(first) + len(second)} seeds of {method}: two halves "
-                            f"of ≥ {MIN_SEEDS} need ≥ {2 * MIN_SEEDS}, so no false-positive rate; {p.detail}")
+            if h.why: p = replace(p, verdict="not checkable", detail=f"{h.why}, so no false-positive rate; {p.detail}")
             out.append(p)
-    rows = table(out)
-    checkable = int((rows.verdict != "not checkable").sum())
-    decided = int(rows.verdict.isin(["holds", "does not hold"]).sum())
-    return NullControl(rows, decided / checkable if checkable else np.nan, decided, checkable)
+    return NullControl.of(out)

@@ -11,7 +11,7 @@ import pandas as pd
 from ..core import CLVsMimError, PROJECT_DIR, atomic_write_text, save_table, run_folder_lock
 from .profiles import (Profile, get_profile, resolve_profile, needed_runs, figure_notebooks, figure_id,
                                          profile_identities, RUN_IDENTITY)
-from .claims import ITEMS, item_ids, checklist, null_control_table, literature_table
+from .claims import ITEMS, item_ids, Results, checklist, null_control_table, literature_table
 
 # %% auto #0
 __all__ = ['writable_folder', 'execute_figure', 'runs_table', 'item_rows', 'environment', 'verdict_counts', 'summary_markdown',
@@ -274,9 +274,10 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
         line(f"{rec['item']}: {rec['status']} in {rec['seconds']:.0f} s" + (f" ({rec['error']}; see {root / rec['executed']})" if rec["error"] else ""))
     bar.close()
     items = item_rows(records, prof, selected)
-    checks = checklist(root, checked=prof.check_claims, identities=ids)
+    results = Results(root, ids)   # every figure table read once, for the claims and the null control
+    checks = checklist(results, checked=prof.check_claims)
     claims, parts = checks.claims, checks.parts
-    null = null_control_table(root, identities=ids) if prof.check_claims else None
+    null = null_control_table(results) if prof.check_claims else None
     seconds = time.perf_counter() - t0
     save_table(items, root / "items.csv"); save_table(parts, root / "claims.csv"); save_table(claims, root / "claim_verdicts.csv")
     if null is not None: save_table(null.rows, root / "null_control.csv")

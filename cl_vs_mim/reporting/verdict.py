@@ -15,10 +15,10 @@ from ..core import CLVsMimError
 
 # %% auto #0
 __all__ = ['LEVEL', 'FPR_TARGET', 'MIN_SEEDS', 'CORE_SEEDS', 'N_BOOT', 'BOOT_SEED', 'NO_EFFECT', 'SPREAD_RATIO_REFERENCE',
-           'VERDICTS', 'DIRECTIONS', 'METHODS', 'RULE', 'COLUMNS', 'seed_values', 'from_frame', 'Effect',
+           'VERDICTS', 'DECIDED', 'DIRECTIONS', 'METHODS', 'RULE', 'COLUMNS', 'seed_values', 'from_frame', 'Effect',
            'group_summary', 'contrast', 'difference', 'one_sample', 'difference_of_differences', 'verdict', 'combine',
-           'Part', 'decide', 'not_checkable', 'table', 'claim_verdicts', 'versus_baseline', 'NullControl',
-           'null_control']
+           'Part', 'decide', 'not_checkable', 'table', 'claim_verdicts', 'versus_baseline', 'NullControl', 'Halves',
+           'halves', 'null_control']
 
 # %% ../../nbs/20c_verdict.ipynb #ba3642cb
 LEVEL = 0.95           # two-sided level of every interval (the rule's; the papers give no error bars)
@@ -31,6 +31,7 @@ NO_EFFECT = 0.0        # the reference of a difference or a change ("A > B"; "fa
 SPREAD_RATIO_REFERENCE = 1.0  # Park Fig. 6 / figures.md §5 claim 5: a token-spread ratio > 1 means the MSA spreads tokens
 
 VERDICTS = ("holds", "does not hold", "inconclusive", "not checkable")
+DECIDED = VERDICTS[:2]  # the verdicts that decide a part (the null control counts them as false positives)
 DIRECTIONS = (">", "<", "≈")
 METHODS = ("welch", "bootstrap", "images")
 RULE = "welch"         # the interval the verdicts use; why, in "Which interval" below
@@ -248,14 +249,14 @@ def claim_verdicts(parts) -> pd.DataFrame:
     for claim, ps in table(parts).groupby("claim", sort=False):
         v = ps.verdict
         rows.append(dict(claim=claim, verdict=combine(v), parts=len(ps), holds=int((v == "holds").sum()),
-                         decided=int(v.isin(["holds", "does not hold"]).sum()), checkable=int((v != "not checkable").sum())))
+                         decided=int(v.isin(DECIDED).sum()), checkable=int((v != "not checkable").sum())))
     return pd.DataFrame(rows)
 
 # %% ../../nbs/20c_verdict.ipynb #a42a6166
 def versus_baseline(part: Part, models: Mapping[str, object], baseline, baseline_name: str = "random init",
                     unit: str = "", **kw) -> Part:
     "Keep `part`'s verdict only if some model in {name: per-seed values} differs from the random-init baseline."
-    if part.verdict not in ("holds", "does not hold"): return part
+    if part.verdict not in DECIDED: return part
     effects = [difference(v, baseline, (name, baseline_name), unit=unit, **kw) for name, v in models.items()]
     apart = [e for e in effects if e.has_interval and (e.low > 0 or e.high < 0)]
     text = "; ".join(map(str, effects))
@@ -272,6 +273,26 @@ class NullControl(NamedTuple):
     decided: int
     checkable: int
 
+    @classmethod
+    def of(cls, parts) -> "NullControl":
+        "From the control's parts: FPR = decided / checkable parts (NaN, not 0 %, when nothing is checkable)."
+        rows = table(parts)
+        checkable, decided = int((rows.verdict != "not checkable").sum()), int(rows.verdict.isin(DECIDED).sum())
+        return cls(rows, decided / checkable if checkable else np.nan, decided, checkable)
+
+class Halves(NamedTuple):
+    "One method's seeds as the null control's two groups, and why the rule cannot decide between them ('' if it can)."
+    first: list
+    second: list
+    why: str
+
+def halves(seeds, name: str = "MoCo v3", min_seeds: int = MIN_SEEDS) -> Halves:
+    "`seeds` (in their order) as two disjoint halves, the first the smaller; `why` is set when it has < `min_seeds` seeds."
+    seeds, need = list(seeds), max(min_seeds, MIN_SEEDS)
+    first, second = seeds[:len(seeds) // 2], seeds[len(seeds) // 2:]
+    why = "" if len(first) >= need else f"{len(seeds)} seeds of {name}: two halves of ≥ {need} need ≥ {2 * need}"
+    return Halves(first, second, why)
+
 def _sorted_keys(keys):
     try: return sorted(keys)
     except TypeError: return list(keys)
@@ -281,16 +302,9 @@ def null_control(parts: Mapping[str, object], name: str = "MoCo v3", claim="null
     "Split each part's seeds of ONE method into two disjoint halves, apply the rule; FPR = decided / checkable parts."
     out = []
     for part, values in parts.items():
-        s = seed_values(values); keys = _sorted_keys(s)
-        first, second = keys[:len(keys) // 2], keys[len(keys) // 2:]
-        if len(first) < max(min_seeds, MIN_SEEDS):
-            out.append(not_checkable(claim, part, f"{len(keys)} seeds of {name}: two halves of ≥ "
-                                                  f"{max(min_seeds, MIN_SEEDS)} need ≥ {2 * max(min_seeds, MIN_SEEDS)}"))
-            continue
-        e = difference({k: s[k] for k in first}, {k: s[k] for k in second},
-                       (f"{name} seeds {first}", f"{name} seeds {second}"), unit=unit, **kw)
+        s = seed_values(values); h = halves(_sorted_keys(s), name, min_seeds)
+        if h.why: out.append(not_checkable(claim, part, h.why)); continue
+        e = difference({k: s[k] for k in h.first}, {k: s[k] for k in h.second},
+                       (f"{name} seeds {h.first}", f"{name} seeds {h.second}"), unit=unit, **kw)
         out.append(decide(claim, part, e, ">", min_seeds))
-    rows = table(out)
-    checkable = int((rows.verdict != "not checkable").sum())
-    decided = int(rows.verdict.isin(["holds", "does not hold"]).sum())
-    return NullControl(rows, decided / checkable if checkable else np.nan, decided, checkable)
+    return NullControl.of(out)

@@ -452,14 +452,30 @@ def _check_batch(cfg: TrainConfig, world: int, min_batch: int):
                            f"gives {per_micro} image(s) per micro-batch; method {cfg.method!r} needs at least "
                            f"{min_batch}: raise batch_size to {min_batch * world * cfg.accum_steps} or more")
 
+def _same_config(saved: dict, cfg: TrainConfig, out_dir) -> None:
+    diff = config_diff(saved["config"], cfg.to_dict())
+    if diff:
+        raise CLVsMimError(f"{out_dir} holds a run with another config ({'; '.join(diff)}): pass the same "
+                           f"config to resume, or --no-resume / another --out folder to start over")
+
+def _finished(cfg: TrainConfig, out_dir: Path) -> dict | None:
+    "The results of a finished run of `cfg` in `out_dir` (results.json is written last), else None."
+    ckpt_path, results_path = out_dir / "checkpoint.pt", out_dir / "results.json"
+    if not (ckpt_path.exists() and results_path.exists()): return None
+    saved = read_checkpoint(ckpt_path)
+    _same_config(saved, cfg, out_dir)
+    return json.loads(results_path.read_text()) if saved["stats"].get("finished") else None
+
 def train(cfg: TrainConfig | dict, out_dir, resume: bool = True, progress: bool = True) -> dict:
     "Train `cfg` into `out_dir` (resuming from its checkpoint when there is one); return the results dict."
+    cfg = TrainConfig.from_dict(cfg) if isinstance(cfg, dict) else cfg
+    done = _finished(cfg, Path(out_dir)) if resume else None
+    if done is not None: return done   # a finished run is only read: readers never lock each other out
     # one writer per run folder: a second process training into it gets one line naming this one (rank 0 writes)
     with run_folder_lock(out_dir) if int(os.environ.get("RANK", "0")) == 0 else contextlib.nullcontext():
         return _train(cfg, out_dir, resume, progress)
 
-def _train(cfg: TrainConfig | dict, out_dir, resume: bool = True, progress: bool = True) -> dict:
-    cfg = TrainConfig.from_dict(cfg) if isinstance(cfg, dict) else cfg
+def _train(cfg: TrainConfig, out_dir, resume: bool = True, progress: bool = True) -> dict:
     out_dir = Path(out_dir)
     ckpt_path, results_path, metrics_path = out_dir / "checkpoint.pt", out_dir / "results.json", out_dir / "metrics.jsonl"
     if cfg.method not in METHODS:
@@ -472,11 +488,8 @@ def _train(cfg: TrainConfig | dict, out_dir, resume: bool = True, progress: bool
         saved = None
         if resume and ckpt_path.exists():
             saved = read_checkpoint(ckpt_path)
-            diff = config_diff(saved["config"], cfg.to_dict())
-            if diff:
-                raise CLVsMimError(f"{out_dir} holds a run with another config ({'; '.join(diff)}): pass the same "
-                                   f"config to resume, or --no-resume / another --out folder to start over")
-            if saved["stats"].get("finished") and results_path.exists():
+            _same_config(saved, cfg, out_dir)
+            if saved["stats"].get("finished") and results_path.exists():   # finished while this call waited for the lock
                 return json.loads(results_path.read_text())  # a cached run
         # ---- the method (same init on every rank)
         torch.manual_seed(seed_of(cfg.seed, BUILD))
