@@ -154,6 +154,7 @@ class AttentionStats:
     grid_size: tuple | None = None
     n_images: int = 0
     sums: dict = field(default_factory=dict)
+    last: dict = field(default_factory=dict, repr=False, compare=False)  # metric -> the latest batch's (b, H) values
 
     def update(self, attn: Tensor) -> "AttentionStats":
         per_image = {"distance": attention_distance_per_image(attn, self.patch_size, self.num_prefix_tokens, self.grid_size),
@@ -162,8 +163,10 @@ class AttentionStats:
             per_image["query_divergence"] = query_divergence(attn, self.queries, self.num_prefix_tokens)
         for k, v in per_image.items():
             s = v.double().sum(0).cpu()
-            self.sums[k] = self.sums[k] + s if k in self.sums else s
+            if k in self.sums: self.sums[k] += s                       # in place: no new long-lived allocation
+            else: self.sums[k] = s
         self.n_images += attn.shape[0]
+        self.last = per_image                                           # per-image values, for the engine's bootstraps
         return self
 
     def compute(self) -> dict[str, Tensor]:

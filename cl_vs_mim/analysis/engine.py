@@ -19,20 +19,16 @@ from ..capture import CAPTURE_KINDS, Capture, vit_info
 from .attention import (
     AttentionStats, attention_distance_per_image, attention_nmi_per_image, query_divergence)
 from .representations import (
-    AMPLITUDE_EPS, FourierStats, ImageSpectrumStats, TokenSpectrumStats, clamped_log, depth_points, diagonal_frequencies)
+    FourierStats, ImageSpectrumStats, TokenSpectrumStats, depth_points, diagonal_delta, diagonal_frequencies, image_vectors)
 from .similarity import (
-    FOREGROUND_THRESHOLD, SIMILARITY_METRICS, SimilarityStats, TokenTransformStats, _merge_moments,
-    cosine_similarity_depths, cosine_similarity_heads, cosine_similarity_tokens, foreground_mask, image_means,
-    token_spread, update_coherence)
+    FOREGROUND_THRESHOLD, SIMILARITY_METRICS, SimilarityStats, TOKEN_POINTS, TokenTransformStats, foreground_mask)
 from .layerwise import POOLS
 
 # %% auto #0
-__all__ = ['ENGINE_METRICS', 'TABLE_COLUMNS', 'PER_IMAGE_COLUMNS', 'TOKEN_TRANSFORM_METRICS', 'capture_plan', 'PointTokens',
-           'image_chunks', 'log_amplitude_maps', 'token_log_eigenvalues_fast', 'add_attention', 'add_similarity',
-           'add_token_transform', 'PointStats', 'add_image_vectors', 'add_point', 'block_features', 'EngineResult',
-           'engine_options', 'analyze_all', 'to_attention_frame', 'to_representation_frames', 'to_similarity_frame',
-           'to_token_transform_frame', 'to_layer_features', 'legacy_frames', 'save_engine_result', 'load_engine_result',
-           'cached_analyze_all']
+__all__ = ['ENGINE_METRICS', 'TABLE_COLUMNS', 'PER_IMAGE_COLUMNS', 'TOKEN_TRANSFORM_METRICS', 'capture_plan', 'image_chunks',
+           'PointStats', 'block_features', 'EngineResult', 'engine_options', 'analyze_all', 'to_attention_frame',
+           'to_representation_frames', 'to_similarity_frame', 'to_token_transform_frame', 'to_layer_features',
+           'legacy_frames', 'save_engine_result', 'load_engine_result', 'cached_analyze_all']
 
 # %% ../../nbs/18_engine.ipynb #1cf2bd7b
 ENGINE_METRICS = ("attention", "similarity", "token_transform", "representations")
@@ -52,95 +48,15 @@ def capture_plan(metrics=ENGINE_METRICS, features: bool = True) -> tuple[tuple[s
     return tuple(k for k in CAPTURE_KINDS if k in kinds), tokens
 
 # %% ../../nbs/18_engine.ipynb #68bd96c7
-class PointTokens:
-    "One depth point's tokens as (b, n, C) float64 patch tokens, with the small per-image results several metrics share."
-    def __init__(self, tokens: Tensor, num_prefix_tokens: int, known: dict | None = None):
-        self.patches = tokens[:, num_prefix_tokens:].double()   # (b, n, C): prefix tokens dropped, converted once
-        self.known = dict(known or {})                           # "mean": (b, C); ("spread", measure): (b,)
-
-    @property
-    def mean(self) -> Tensor:
-        "(b, C) each image's mean patch token (`image_means`)."
-        if "mean" not in self.known: self.known["mean"] = image_means(self.patches, 0)
-        return self.known["mean"]
-
-    def spread(self, measure: str = "rms") -> Tensor:
-        "(b,) each image's `token_spread`."
-        if ("spread", measure) not in self.known: self.known["spread", measure] = token_spread(self.patches, 0, measure)
-        return self.known["spread", measure]
-
 def image_chunks(batch: int, tokens: int, channels: int, target_bytes: int = 2 << 20) -> list[slice]:
     "Slices of a batch whose float64 (b, tokens, channels) copies stay near `target_bytes` (at least one image each)."
     size = max(1, target_bytes // max(1, tokens * channels * 8))
     return [slice(i, min(i + size, batch)) for i in range(0, batch, size)]
 
-# %% ../../nbs/18_engine.ipynb #bf1b1b49
-def log_amplitude_maps(patches: Tensor, grid_size: tuple[int, int]) -> Tensor:
-    "(b, rows, cols) float64, as `fourier_log_amplitude`, from (b, n, C) float64 patch tokens through a real FFT."
-    b, n, C = patches.shape
-    h, w = grid_size
-    half = torch.fft.rfft2(patches.transpose(1, 2).reshape(b, C, h, w))    # (b, C, h, w//2+1) complex128
-    amplitude = half.real.square().addcmul_(half.imag, half.imag).sqrt_()   # |F|
-    log_half = amplitude.add_(AMPLITUDE_EPS).log_().mean(1)                 # (b, h, w//2+1)
-    mirror = log_half[:, (-torch.arange(h)) % h, 1:(w + 1) // 2].flip(-1)  # columns w//2+1…w−1 from (−k1, −k2)
-    full = torch.cat([log_half, mirror], -1)                                # (b, h, w), DC at [0, 0]
-    return torch.roll(full, shifts=(h // 2, w // 2), dims=(-2, -1))        # DC at (h//2, w//2), as fftshift
-
-# %% ../../nbs/18_engine.ipynb #c3e16330
-def token_log_eigenvalues_fast(patches: Tensor) -> Tensor:
-    "(b, K) as `centred_log_eigenvalues`, from the eigenvalues of the smaller Gram matrix of the centred tokens."
-    n, C = patches.shape[-2:]
-    centred = patches - patches.mean(-2, keepdim=True)                    # (b, n, C)
-    gram = centred @ centred.mT if n <= C else centred.mT @ centred        # (b, m, m), m = min(n, C)
-    eigenvalues = torch.linalg.eigvalsh(gram).flip(-1)                     # descending: the squared singular values
-    return clamped_log(eigenvalues[..., :min(n - 1, C)] / (n - 1))
-
 # %% ../../nbs/18_engine.ipynb #5b54fba3
-def add_attention(stats: AttentionStats, attn: Tensor) -> dict[str, Tensor]:
-    "Add (B, H, N, N) attention to `stats` as `AttentionStats.update` does; return its (B, H) per-image values."
-    p, grid = stats.num_prefix_tokens, stats.grid_size
-    per_image = {"distance": attention_distance_per_image(attn, stats.patch_size, p, grid),
-                 "nmi": attention_nmi_per_image(attn, p, grid)}
-    if stats.queries is not None: per_image["query_divergence"] = query_divergence(attn, stats.queries, p)
-    for k, v in per_image.items():
-        s = v.double().sum(0).cpu()
-        if k in stats.sums: stats.sums[k] += s                           # in place: no new long-lived allocation
-        else: stats.sums[k] = s
-    stats.n_images += attn.shape[0]
-    return per_image
-
-def add_similarity(stats: SimilarityStats, head_out: Tensor, before: Tensor, after_attn: Tensor, tokens: Tensor,
-                   foreground: Tensor | None = None) -> dict[str, Tensor]:
-    "Add patch-only (b, H, n, d) heads and (b, n, C) tokens to `stats` as `SimilarityStats.update`; (b,) per image."
-    batch, n = tokens.shape[0], tokens.shape[-2]
-    out = {}
-    for subset, mask in [("all", None)] + ([("foreground", foreground)] if foreground is not None else []):
-        values = {"heads": cosine_similarity_heads(head_out, 0, mask, stats.per),
-                  "depths": cosine_similarity_depths(before, after_attn, 0, mask, stats.per, stats.after),
-                  "tokens": cosine_similarity_tokens(tokens, 0, mask)}
-        for metric, v in values.items():
-            ok = ~torch.isnan(v)
-            stats.sums[subset, metric] = stats.sums.get((subset, metric), 0.0) + float(v[ok].sum())
-            stats.counts[subset, metric] = stats.counts.get((subset, metric), 0) + int(ok.sum())
-            out[metric if subset == "all" else f"{metric}_{subset}"] = v
-        stats.token_counts[subset] = stats.token_counts.get(subset, 0) + (batch * n if mask is None else int(mask.sum()))
-    stats.n_images += batch
-    return out
-
-def add_token_transform(stats: TokenTransformStats, before: PointTokens, after: PointTokens) -> dict[str, Tensor]:
-    "Add a block's input and after-attention tokens to `stats` as `TokenTransformStats.update`; (b,) per image."
-    sb, sa = before.spread(stats.measure), after.spread(stats.measure)
-    per_image = {"spread_before": sb, "spread_after": sa, "spread_ratio": sa / sb,
-                 "coherence": update_coherence(before.patches, after.patches, 0)}
-    for k, v in per_image.items(): stats.sums[k] = stats.sums.get(k, 0.0) + float(v.sum())
-    _merge_moments(stats.moments["before"], before.mean.cpu())
-    _merge_moments(stats.moments["after"], after.mean.cpu())
-    stats.n_images += before.patches.shape[0]
-    return per_image
-
 @dataclass
 class PointStats:
-    "The three representation accumulators of one depth point."
+    "The three representation accumulators of one depth point, fed (b, n, C) patch tokens (no prefix tokens)."
     fourier: FourierStats
     token: TokenSpectrumStats
     image: ImageSpectrumStats
@@ -148,35 +64,6 @@ class PointStats:
     @classmethod
     def new(cls, grid_size) -> "PointStats":
         return cls(FourierStats(0, tuple(grid_size)), TokenSpectrumStats(0), ImageSpectrumStats(0))
-
-def add_image_vectors(stats: ImageSpectrumStats, vectors: Tensor) -> None:
-    "Merge (b, C) float64 pooled image vectors into `stats` as `ImageSpectrumStats.update` does, in place."
-    v = vectors.cpu()
-    b, batch_mean = len(v), v.mean(0)
-    centred = v - batch_mean
-    batch_m2 = centred.T @ centred                                         # (C, C)
-    if stats.mean is None: stats.mean, stats.m2 = batch_mean, batch_m2
-    else:
-        n, total = stats.n_images, stats.n_images + b
-        delta = batch_mean - stats.mean                                    # Chan et al.'s parallel merge
-        stats.m2.add_(batch_m2).add_(torch.outer(delta, delta) * (n * b / total))
-        stats.mean.add_(delta * (b / total))
-    stats.n_images += b
-
-def add_point(stats: PointStats, point: PointTokens, grid_size) -> Tensor:
-    "Add a depth point's tokens to its Fourier and token-spectrum accumulators; (b,) per-image Δ at the top frequency."
-    maps = log_amplitude_maps(point.patches, grid_size)                    # (b, h, w)
-    f, t = stats.fourier, stats.token
-    s = maps.sum(0).cpu()                                                  # as FourierStats.update
-    if f.sum_log_amplitude is None: f.sum_log_amplitude = s
-    else: f.sum_log_amplitude += s
-    f.n_images += len(maps)
-    e = token_log_eigenvalues_fast(point.patches).sum(0).cpu()             # as TokenSpectrumStats.update
-    if t.sum_log_eigenvalues is None: t.sum_log_eigenvalues = e
-    else: t.sum_log_eigenvalues += e
-    t.n_images += len(maps); t.n_tokens = point.patches.shape[1]
-    diagonal = maps.diagonal(dim1=-2, dim2=-1)[:, grid_size[0] // 2:]     # (b, K) as diagonal_delta, per image
-    return diagonal[:, -1] - diagonal[:, 0]
 
 def block_features(tokens: Tensor, norm: nn.Module, num_prefix_tokens: int, pools=POOLS) -> dict[str, Tensor]:
     "{pool: (B, C) float32 CPU} the CLS and mean patch token of a block output after the final norm, as `layer_features`."
@@ -226,9 +113,8 @@ def analyze_all(model, dataset, batch_size: int = 32, queries=None, features: bo
     info = vit_info(model)
     p, L, grid = info.num_prefix_tokens, info.num_blocks, tuple(info.grid_size)
     if features and p == 0: raise CLVsMimError(f"{type(model).__name__} has no CLS token: pass features=False")
-    if token_point not in ("before", "after_attn", "after_mlp"):
-        raise CLVsMimError(f"token_point={token_point!r} is not one of ['before', 'after_attn', 'after_mlp']; "
-                           f"pick one of those")
+    if token_point not in TOKEN_POINTS:
+        raise CLVsMimError(f"token_point={token_point!r} is not one of {list(TOKEN_POINTS)}; pick one of those")
     n_total = len(dataset)
     if n_total == 0: raise CLVsMimError("the dataset is empty: give at least one image")
     device = torch.device(device) if device is not None else next(model.parameters()).device
@@ -243,7 +129,7 @@ def analyze_all(model, dataset, batch_size: int = 32, queries=None, features: bo
     feats = {} if features else None
     labels = torch.full((n_total,), -1, dtype=torch.long)
     per_image = {}                                                       # (depth, point, metric) -> (N,) float64
-    state = {"at": 0, "known": {}}
+    state = {"at": 0}
 
     def keep(depth, point, metric, values, start=0):                     # start: the chunk's first image in the batch
         if (depth, point, metric) not in per_image:                      # allocated once: nothing long-lived per batch
@@ -251,38 +137,37 @@ def analyze_all(model, dataset, batch_size: int = 32, queries=None, features: bo
         at = state["at"] + start
         per_image[depth, point, metric][at:at + len(values)] = values.detach().cpu()
 
-    def add_points(sl, *depth_and_points):                              # Fourier and token spectra of this chunk
-        for depth, pt in depth_and_points:
-            keep(depth, points[depth][2], "fourier_delta_high", add_point(reps[depth], pt, grid), sl.start)
-            state["vectors"].setdefault(depth, []).append(pt.mean)       # the image spectrum: once per batch, below
+    def add_point(depth, x, start):                                      # x: (b, n, C) float64 patch tokens
+        st = reps[depth]
+        st.fourier.update(x); st.token.update(x)
+        keep(depth, points[depth][2], "fourier_delta_high", diagonal_delta(st.fourier.last["log_amplitude"])[:, -1], start)
+        state["vectors"].setdefault(depth, []).append(image_vectors(x, 0))   # the image spectrum: once per batch, below
 
     def on_chunk(rec, i, sl, x_in):
         b = i + 1
-        before = PointTokens(x_in[sl], p, state["known"].get(sl.start) if i else None)
-        if i == 0 and reps is not None: add_points(sl, (0, before))
-        x1, x2 = PointTokens(rec.after_attn[sl], p), PointTokens(rec.after_mlp[sl], p)
+        before, x1, x2 = (t[sl, p:].double() for t in (x_in, rec.after_attn, rec.after_mlp))   # converted once, shared
         if sim is not None:
-            tokens = {"before": before, "after_attn": x1, "after_mlp": x2}[token_point].patches
             fg = state.get("foreground")
-            for k, v in add_similarity(sim[i], rec.head_out[sl, :, p:], before.patches, x1.patches, tokens,
-                                       None if fg is None else fg[sl]).items():
-                if not k.endswith("_foreground"): keep(b, "block", f"similarity_{k}", v, sl.start)
+            tokens = {"before": before, "after_attn": x1, "after_mlp": x2}[token_point]
+            sim[i].update(rec.head_out[sl, :, p:], before, x1, tokens, None if fg is None else fg[sl])
+            for m in SIMILARITY_METRICS: keep(b, "block", f"similarity_{m}", sim[i].last["all", m], sl.start)
         if tt is not None:
-            for k, v in add_token_transform(tt[i], before, x1).items():
-                if k in ("spread_ratio", "coherence"): keep(b, "block", k, v, sl.start)
-        if reps is not None: add_points(sl, (2 * i + 1, x1), (2 * i + 2, x2))
-        state["known"][sl.start] = x2.known                              # the next block's input: mean and spread
+            tt[i].update(before, x1)
+            for k in ("spread_ratio", "coherence"): keep(b, "block", k, tt[i].last[k], sl.start)
+        if reps is not None:
+            for depth, x in ([(0, before)] if i == 0 else []) + [(2 * i + 1, x1), (2 * i + 2, x2)]:
+                add_point(depth, x, sl.start)
 
     def on_block(rec):
         i = rec.block
         if att is not None:
-            for k, v in add_attention(att[i], rec.attn).items():
+            for k, v in att[i].update(rec.attn).last.items():
                 keep(i + 1, "block", "distance_px" if k == "distance" else k, v.double().mean(1))   # mean over heads
         if tokens_needed:
             x_in = cap.embedding if i == 0 else state["x_in"]            # (B, N, C) the block's input
             state["vectors"] = {}
             for sl in image_chunks(*x_in.shape, target_bytes=chunk_bytes): on_chunk(rec, i, sl, x_in)
-            for depth, vectors in state["vectors"].items(): add_image_vectors(reps[depth].image, torch.cat(vectors))
+            for depth, vectors in state["vectors"].items(): reps[depth].image.update_vectors(torch.cat(vectors))
             state["x_in"] = rec.after_mlp
         if feats is not None:
             at = state["at"]

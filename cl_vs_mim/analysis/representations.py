@@ -5,7 +5,7 @@
 # %% ../../nbs/13_representations.ipynb #fc2dbef0
 from __future__ import annotations
 import math, warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
@@ -52,22 +52,27 @@ def fourier_log_amplitude(tokens: Tensor, num_prefix_tokens: int = 1,
     "(B, rows, cols) float64 per-image ln(|FFT2| + 1e-6) of the token map, mean over channels, DC at (rows//2, cols//2)."
     grid = tokens_to_grid(tokens, num_prefix_tokens, grid_size).double()   # (B, C, h, w)
     h, w = grid.shape[-2:]
-    log_amp = (torch.fft.fft2(grid).abs() + AMPLITUDE_EPS).log()      # (B, C, h, w)
-    return torch.roll(log_amp.mean(1), shifts=(h // 2, w // 2), dims=(-2, -1))  # (B, h, w)
+    half = torch.fft.rfft2(grid)                                            # (B, C, h, w//2+1) complex128
+    amplitude = half.real.square().addcmul_(half.imag, half.imag).sqrt_()   # |F|
+    log_half = amplitude.add_(AMPLITUDE_EPS).log_().mean(1)                 # (B, h, w//2+1)
+    rows = (-torch.arange(h, device=grid.device)) % h
+    mirror = log_half[:, rows, 1:(w + 1) // 2].flip(-1)                    # columns w//2+1…w−1 from (−k1, −k2)
+    full = torch.cat([log_half, mirror], -1)                                # (B, h, w), DC at [0, 0]
+    return torch.roll(full, shifts=(h // 2, w // 2), dims=(-2, -1))        # DC at (h//2, w//2), as fftshift
 
 # %% ../../nbs/13_representations.ipynb #19fd4b80
 def diagonal_frequencies(h: int) -> Tensor:
     "(K,) float64 per-axis frequencies, in units of π, of the diagonal bins [h//2:] of an h×h grid: 2k/h, k=0…h−h//2−1."
     return torch.arange(h - h // 2, dtype=torch.float64) * 2 / h
 
-def diagonal_delta(mean_log_amplitude: Tensor) -> Tensor:
-    "(K,) diagonal [h//2:] of a rolled (h, h) log-amplitude map minus its DC entry (element 0 is 0)."
-    h, w = mean_log_amplitude.shape
+def diagonal_delta(log_amplitude: Tensor) -> Tensor:
+    "(…, K) diagonal [h//2:] of rolled (…, h, h) log-amplitude maps minus their DC entry (element 0 is 0)."
+    h, w = log_amplitude.shape[-2:]
     if h != w:
         raise CLVsMimError(f"the diagonal frequency sampling needs a square token grid, got {h}x{w}; use "
                            f"fourier_log_amplitude for rectangular grids")
-    diag = mean_log_amplitude.diagonal()[h // 2:]                    # (K,)
-    return diag - diag[0]
+    diag = log_amplitude.diagonal(dim1=-2, dim2=-1)[..., h // 2:]     # (…, K)
+    return diag - diag[..., :1]
 
 def fourier_delta_log_amplitude(tokens: Tensor, num_prefix_tokens: int = 1,
                                 grid_size: tuple[int, int] | None = None) -> Tensor:
@@ -82,14 +87,18 @@ class FourierStats:
     grid_size: tuple | None = None
     n_images: int = 0
     sum_log_amplitude: Tensor | None = None  # (h, w) float64 on the CPU
+    last: dict = field(default_factory=dict, repr=False, compare=False)  # the latest batch's (b, h, w) 'log_amplitude'
 
     def update(self, tokens: Tensor) -> "FourierStats":
-        s = fourier_log_amplitude(tokens, self.num_prefix_tokens, self.grid_size).sum(0).cpu()  # (h, w)
-        if self.sum_log_amplitude is not None and s.shape != self.sum_log_amplitude.shape:
+        maps = fourier_log_amplitude(tokens, self.num_prefix_tokens, self.grid_size)   # (b, h, w)
+        s = maps.sum(0).cpu()                                                          # (h, w)
+        if self.sum_log_amplitude is None: self.sum_log_amplitude = s
+        elif s.shape != self.sum_log_amplitude.shape:
             raise CLVsMimError(f"tokens form a {tuple(s.shape)} grid but earlier batches formed "
                                f"{tuple(self.sum_log_amplitude.shape)}; use one FourierStats per model and depth")
-        self.sum_log_amplitude = s if self.sum_log_amplitude is None else self.sum_log_amplitude + s
+        else: self.sum_log_amplitude += s                                              # in place: no new allocation
         self.n_images += tokens.shape[0]
+        self.last = {"log_amplitude": maps}
         return self
 
     def mean_log_amplitude(self) -> Tensor:
@@ -126,8 +135,10 @@ def clamped_log(eigenvalues: Tensor) -> Tensor:
 def centred_log_eigenvalues(x: Tensor) -> Tensor:
     "(…, K) descending ln eigenvalues of the unbiased covariance of the n rows of (…, n, C) `x`; K = min(n−1, C)."
     n, C = x.shape[-2:]
-    sv = torch.linalg.svdvals(x - x.mean(-2, keepdim=True))          # (…, min(n, C)) descending
-    return clamped_log(sv[..., :min(n - 1, C)] ** 2 / (n - 1))
+    centred = x - x.mean(-2, keepdim=True)                            # (…, n, C)
+    gram = centred @ centred.mT if n <= C else centred.mT @ centred   # (…, m, m), m = min(n, C)
+    eigenvalues = torch.linalg.eigvalsh(gram).flip(-1)                # descending: the squared singular values
+    return clamped_log(eigenvalues[..., :min(n - 1, C)] / (n - 1))
 
 def token_log_eigenvalues(tokens: Tensor, num_prefix_tokens: int = 1) -> Tensor:
     "(B, K) per-image descending ln eigenvalues of the covariance of its N patch tokens, K = min(N−1, C)."
@@ -195,7 +206,8 @@ class TokenSpectrumStats(_SpectrumStats):
             raise CLVsMimError(f"tokens have {x.shape[1]} patch tokens but earlier batches had {self.n_tokens}; use one "
                                f"TokenSpectrumStats per model and depth")
         s = centred_log_eigenvalues(x).sum(0).cpu()                   # (K,)
-        self.sum_log_eigenvalues = s if self.sum_log_eigenvalues is None else self.sum_log_eigenvalues + s
+        if self.sum_log_eigenvalues is None: self.sum_log_eigenvalues = s
+        else: self.sum_log_eigenvalues += s                           # in place: no new allocation
         self.n_images += x.shape[0]; self.n_tokens = x.shape[1]
         return self
 
@@ -210,7 +222,12 @@ class ImageSpectrumStats(_SpectrumStats):
     m2: Tensor | None = None     # (C, C) float64 Σ (v − mean)(v − mean)ᵀ over the images seen
 
     def update(self, tokens: Tensor) -> "ImageSpectrumStats":
-        v = image_vectors(tokens, self.num_prefix_tokens).cpu()      # (b, C)
+        return self.update_vectors(image_vectors(tokens, self.num_prefix_tokens))
+
+    def update_vectors(self, vectors: Tensor) -> "ImageSpectrumStats":
+        "Merge (b, C) pooled image vectors (`image_vectors` of a batch), in place."
+        v = vectors.double().cpu()
+        if v.ndim != 2: raise CLVsMimError(f"vectors must have shape (images, channels), got {tuple(v.shape)}")
         b, batch_mean = len(v), v.mean(0)
         centred = v - batch_mean
         batch_m2 = centred.T @ centred                                # (C, C)
@@ -222,8 +239,8 @@ class ImageSpectrumStats(_SpectrumStats):
                                    f"ImageSpectrumStats per model and depth")
             n, total = self.n_images, self.n_images + b
             delta = batch_mean - self.mean                            # Chan et al. parallel merge
-            self.m2 = self.m2 + batch_m2 + torch.outer(delta, delta) * (n * b / total)
-            self.mean = self.mean + delta * (b / total)
+            self.m2.add_(batch_m2).add_(torch.outer(delta, delta) * (n * b / total))
+            self.mean.add_(delta * (b / total))
         self.n_images += b
         return self
 

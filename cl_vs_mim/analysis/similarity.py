@@ -141,6 +141,7 @@ class SimilarityStats:
     sums: dict = field(default_factory=dict)         # (subset, metric) -> float64 sum of the defined per-image values
     counts: dict = field(default_factory=dict)       # (subset, metric) -> images with a defined value
     token_counts: dict = field(default_factory=dict)  # subset -> tokens used, summed over images
+    last: dict = field(default_factory=dict, repr=False, compare=False)  # (subset, metric) -> the latest batch's (b,) values
 
     def __post_init__(self): _check_choice("per", self.per, COSINE_GRAINS); _check_choice("after", self.after, DEPTH_AFTER)
 
@@ -151,6 +152,7 @@ class SimilarityStats:
         first = next((t for t in (head_out, before, tokens) if t is not None), None)
         if first is None: raise CLVsMimError("update() got no tensors: pass head_out, before and after_attn, or tokens")
         batch, n = first.shape[0], first.shape[-2] - p                  # tokens: axis −2 of (B, H, N, d) and (B, N, C)
+        self.last = {}
         for subset, mask in [("all", None)] + ([("foreground", foreground)] if foreground is not None else []):
             values = {}
             if head_out is not None: values["heads"] = cosine_similarity_heads(head_out, p, mask, self.per)
@@ -161,6 +163,7 @@ class SimilarityStats:
                 ok = ~torch.isnan(v)
                 self.sums[subset, metric] = self.sums.get((subset, metric), 0.0) + float(v[ok].sum())
                 self.counts[subset, metric] = self.counts.get((subset, metric), 0) + int(ok.sum())
+                self.last[subset, metric] = v
             used = batch * n if mask is None else int(mask.sum())
             self.token_counts[subset] = self.token_counts.get(subset, 0) + used
         self.n_images += batch
@@ -366,6 +369,7 @@ class TokenTransformStats:
     n_images: int = 0
     sums: dict = field(default_factory=dict)
     moments: dict = field(default_factory=lambda: {w: {"n": 0, "mean": None, "m2": 0.0} for w in ("before", "after")})
+    last: dict = field(default_factory=dict, repr=False, compare=False)  # the latest batch's (b,) per-image values
 
     def __post_init__(self): _check_choice("measure", self.measure, SPREAD_MEASURES)
 
@@ -378,6 +382,7 @@ class TokenTransformStats:
         _merge_moments(self.moments["before"], image_means(before, p).cpu())
         _merge_moments(self.moments["after"], image_means(after, p).cpu())
         self.n_images += before.shape[0]
+        self.last = per_image
         return self
 
     def compute(self) -> dict:

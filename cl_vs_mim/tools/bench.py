@@ -13,7 +13,8 @@ from ..core import CLVsMimError, atomic_write_text
 import timm
 
 # %% auto #0
-__all__ = ['VARIANTS', 'TARGETS', 'naive_attention_metrics', 'make_variant', 'time_variants', 'measure_memory', 'run_bench']
+__all__ = ['VARIANTS', 'TARGETS', 'naive_attention_metrics', 'make_variant', 'time_variants', 'measure_memory',
+           'bench_environment', 'write_report', 'run_bench']
 
 # %% ../../nbs/22_bench.ipynb #23d56656
 def _naive_distance_matrix(side: int, patch_size: int) -> np.ndarray:
@@ -107,6 +108,19 @@ def measure_memory(variant: str, images: int = 32, arch: str = "vit_base_patch16
     if emit: print(json.dumps(out))
     return out
 
+# %% ../../nbs/22_bench.ipynb #c0ffee02
+def bench_environment() -> dict:
+    "What a benchmark ran on: the torch and timm versions, torch's thread count, the CPU count and the machine."
+    return dict(torch=torch.__version__, timm=timm.__version__, threads=torch.get_num_threads(), cpu_count=os.cpu_count(),
+                machine=platform.machine())
+
+def write_report(out, stem: str, report: dict, lines: list[str]) -> None:
+    "Write `report` to out/stem.json and the Markdown `lines` to out/stem.md (each atomically); print the Markdown."
+    out = Path(out)
+    atomic_write_text(out / f"{stem}.json", json.dumps(report, indent=2))
+    atomic_write_text(out / f"{stem}.md", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
 # %% ../../nbs/22_bench.ipynb #ed323af4
 TARGETS = {"stream/plain time": ("<=", 1.15), "stream/plain peak memory": ("<=", 1.3), "naive/stream time": (">=", 2.0)}
 
@@ -132,12 +146,8 @@ def run_bench(out="reports/bench", images: int = 32, rounds: int = 3, arch: str 
     agree = {"max |distance stream - naive| (px)": float(np.abs(np.array(ms["distance"]) - np.array(mn["distance"])).max()),
              "max |NMI stream - naive|": float(np.abs(np.array(ms["nmi"]) - np.array(mn["nmi"])).max())}
     met = {k: (ratios[k] <= t if op == "<=" else ratios[k] >= t) for k, (op, t) in TARGETS.items()}
-    report = dict(arch=arch, images=images, rounds=rounds, torch=torch.__version__, timm=timm.__version__,
-                  threads=torch.get_num_threads(), cpu_count=os.cpu_count(), machine=platform.machine(),
-                  seconds=secs, all_times=timing["times"], memory=memory, ratios=ratios,
-                  targets={k: f"{op} {t}" for k, (op, t) in TARGETS.items()}, targets_met=met, agreement=agree)
-    out = Path(out)
-    atomic_write_text(out / "attention_capture.json", json.dumps(report, indent=2))
+    report = dict(arch=arch, images=images, rounds=rounds, **bench_environment(), seconds=secs, all_times=timing["times"],
+                  memory=memory, ratios=ratios, targets={k: f"{op} {t}" for k, (op, t) in TARGETS.items()}, targets_met=met, agreement=agree)
     lines = ["# Attention capture benchmark", "",
              f"{arch}, random init, {images} images, CPU fp32, torch {torch.__version__}, {torch.get_num_threads()} threads. "
              f"Time: fastest of {rounds} interleaved rounds in one process (one warm-up each). Memory: each variant "
@@ -151,6 +161,5 @@ def run_bench(out="reports/bench", images: int = 32, rounds: int = 3, arch: str 
                      f"{'' if op_t is None else ('yes' if met[k] else 'NO')} |")
     lines += ["", "Agreement of the streaming metrics with the naive implementation:", ""]
     lines += [f"- {k}: {v:.2e}" for k, v in agree.items()]
-    atomic_write_text(out / "attention_capture.md", "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(out, "attention_capture", report, lines)
     return report

@@ -4,11 +4,11 @@
 
 # %% ../../nbs/24_bench_analyses.ipynb #30a37c09
 from __future__ import annotations
-import json, os, platform, resource, subprocess, sys, time
-from pathlib import Path
+import json, os, resource, subprocess, sys, time
 
 import torch
-from ..core import CLVsMimError, atomic_write_text
+from ..core import CLVsMimError
+from .bench import bench_environment, write_report
 
 # %% auto #0
 __all__ = ['ENGINE', 'ANALYSES', 'CONFIGS', 'run_one', 'run_analysis_bench']
@@ -93,10 +93,7 @@ def run_analysis_bench(out="reports/bench", configs=CONFIGS, analyses=ANALYSES) 
             print(f"{arch} {images} images: {a}: {r['seconds']:.1f} s ({rows[-1]['time_ratio']:.1f}x forward; CPU "
                   f"{rows[-1]['cpu_ratio']:.1f}x), peak RSS {r['peak_rss_mb']:.0f} MB ({rows[-1]['memory_ratio']:.2f}x)",
                   file=sys.stderr)
-    report = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu_count=os.cpu_count(),
-                  machine=platform.machine(), rows=rows)
-    out = Path(out)
-    atomic_write_text(out / "analyses.json", json.dumps(report, indent=2))
+    report = dict(**bench_environment(), rows=rows)
     lines = ["# Analysis-suite benchmark", "",
              "Random-init models, Fashion-MNIST test images, CPU fp32; each analysis in a fresh process, clock around "
              "the analysis call only; ratios are to a plain forward pass over the same images (CPU seconds: this "
@@ -108,6 +105,5 @@ def run_analysis_bench(out="reports/bench", configs=CONFIGS, analyses=ANALYSES) 
     lines += [f"| {r['arch']} | {r['images']} | {r['analysis']} | {r['seconds']:.1f} | {r['time_ratio']:.2f} | "
               f"{r['cpu_seconds']:.1f} | {r['cpu_ratio']:.2f} | {r['peak_rss_mb']:.0f} | {r['memory_ratio']:.2f} |"
               for r in rows]
-    atomic_write_text(out / "analyses.md", "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(out, "analyses", report, lines)
     return report

@@ -4,18 +4,18 @@
 
 # %% ../../nbs/23_bench_train.ipynb #66e5e360
 from __future__ import annotations
-import contextlib, json, os, platform, statistics, time
-from pathlib import Path
+import contextlib, statistics, time
 
 import torch
 from PIL import Image
-from ..core import CLVsMimError, atomic_write_text
+from ..core import CLVsMimError
 from ..data import FashionMNIST
 from ..training.methods import build_method
 from ..training.views import VIEWS
 from ..training.recipes import CPU_METHODS
 from ..training.loop import cpu_supports_bf16, BF16_CPU_FLAGS, _cpu_flags
 import timm
+from .bench import bench_environment, write_report
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'real_batch', 'Variant', 'train_variants', 'time_train_steps', 'run_train_bench', 'precision_report']
@@ -103,11 +103,8 @@ def run_train_bench(out="reports/bench", images: int = 128, rounds: int = 5, bf1
     bare_rows = {k: dict(encoder=enc[k], seconds_per_step=v, images_per_s=images / v) for k, v in med.items()
                  if k.startswith('bare@')}
     mae_vs_simmim = med['mae'] / med.get('simmim@vit', med['simmim'])   # same encoder either way
-    report = dict(images=images, rounds=rounds, torch=torch.__version__, timm=timm.__version__,
-                  threads=torch.get_num_threads(), cpu_count=os.cpu_count(), machine=platform.machine(),
-                  methods=rows, bare=bare_rows, mae_over_simmim_same_vit=mae_vs_simmim, all_times=timing['times']['fp32'])
-    out = Path(out)
-    atomic_write_text(out / 'train_step.json', json.dumps(report, indent=2))
+    report = dict(images=images, rounds=rounds, **bench_environment(), methods=rows, bare=bare_rows,
+                  mae_over_simmim_same_vit=mae_vs_simmim, all_times=timing['times']['fp32'])
     lines = ['# Training-step benchmark (cpu recipes)', '',
              f'Batch of {images} Fashion-MNIST views, CPU fp32, torch {torch.__version__}, '
              f'{torch.get_num_threads()} threads; median of {rounds} interleaved rounds in one process. '
@@ -118,8 +115,7 @@ def run_train_bench(out="reports/bench", images: int = 128, rounds: int = 5, bf1
     lines += [f"| {n} | {r['encoder']} | {r['images_per_s']:.1f} | {r['seconds_per_step']:.3f} | 1.00 | |"
               for n, r in bare_rows.items()]
     lines += ['', f'MAE step / SimMIM step on the same ViT encoder: **{mae_vs_simmim:.2f}**']
-    atomic_write_text(out / 'train_step.md', '\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    write_report(out, 'train_step', report, lines)
     if bf16: report['precision'] = precision_report(timing, out, images, rounds)
     return report
 
@@ -133,12 +129,8 @@ def precision_report(timing: dict, out, images: int, rounds: int) -> dict:
         rows[name] = dict(encoder=timing['encoders'][name], fp32_seconds_per_step=statistics.median(t32[name]),
                           bf16_seconds_per_step=statistics.median(t16[name]), bf16_speedup=statistics.median(speedups),
                           bf16_speedup_min=min(speedups), bf16_speedup_max=max(speedups))
-    report = dict(images=images, rounds=rounds, threads=torch.get_num_threads(), cpu_count=os.cpu_count(),
-                  native_bf16=cpu_supports_bf16(), bf16_flags=sorted(set(BF16_CPU_FLAGS) & _cpu_flags()),
-                  torch=torch.__version__, machine=platform.machine(), methods=rows,
-                  all_times=timing['times'])
-    out = Path(out)
-    atomic_write_text(out / 'train_step_precision.json', json.dumps(report, indent=2))
+    report = dict(images=images, rounds=rounds, **bench_environment(), native_bf16=cpu_supports_bf16(),
+                  bf16_flags=sorted(set(BF16_CPU_FLAGS) & _cpu_flags()), methods=rows, all_times=timing['times'])
     lines = ['# Training step: bf16 autocast vs fp32 (cpu recipes)', '',
              f"Batch of {images} Fashion-MNIST views, torch {torch.__version__}, {report['threads']} thread(s), CPU "
              f"flags {', '.join(report['bf16_flags']) or 'none'} (native bf16: {report['native_bf16']}); "
@@ -148,6 +140,5 @@ def precision_report(timing: dict, out, images: int, rounds: int) -> dict:
     lines += [f"| {n} | {r['encoder']} | {r['fp32_seconds_per_step']:.3f} | {r['bf16_seconds_per_step']:.3f} | "
               f"**{r['bf16_speedup']:.2f}×** | {r['bf16_speedup_min']:.2f}–{r['bf16_speedup_max']:.2f} |"
               for n, r in rows.items()]
-    atomic_write_text(out / 'train_step_precision.md', '\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    write_report(out, 'train_step_precision', report, lines)
     return report
