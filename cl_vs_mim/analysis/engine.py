@@ -16,8 +16,7 @@ from torch import nn, Tensor
 
 from ..core import CLVsMimError, atomic_write_text, save_table
 from ..capture import CAPTURE_KINDS, Capture, vit_info
-from .attention import (
-    AttentionStats, attention_distance_per_image, attention_nmi_per_image, query_divergence)
+from .attention import AttentionStats
 from .representations import (
     FourierStats, ImageSpectrumStats, TokenSpectrumStats, depth_points, diagonal_delta, diagonal_frequencies, image_vectors)
 from .similarity import (
