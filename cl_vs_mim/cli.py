@@ -252,6 +252,7 @@ def _parser() -> argparse.ArgumentParser:
         f.add_argument("--out", default="reports")
         f.add_argument("--only", nargs="*", help="item ids or prefixes to regenerate, e.g. P-Fig03 P-FigC (default: all 57)")
         f.add_argument("--runs", help="run cache root (default: runs/ in the project)")
+        f.add_argument("--jobs", type=_positive, help="runs trained and notebooks run at once, one thread each (default: one per core)")
         f.add_argument("--no-progress", action="store_true")
     ins = sub.add_parser("inspect", help="which source wrote a checkpoint, the model it maps to, and every key that does not load")
     ins.add_argument("checkpoint")
@@ -321,7 +322,8 @@ def _run(args) -> int:
         from cl_vs_mim.reporting.report import reproduce
         from cl_vs_mim.reporting.claims import item_ids
         item_ids(args.only)  # an unknown id fails before anything is built or trained
-        rep = reproduce(reproduce_profile(args), args.out, args.only, runs_root=args.runs, progress=not args.no_progress)
+        rep = reproduce(reproduce_profile(args), args.out, args.only, runs_root=args.runs, progress=not args.no_progress,
+                        jobs=args.jobs)
         if rep["failed"]:
             print(f"cl-vs-mim: error: {len(rep['failed'])} of {len(rep['records'])} figure notebooks failed "
                   f"({', '.join(rep['failed'])}): see {rep['root'] / 'index.html'} and the executed notebooks in "

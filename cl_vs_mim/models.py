@@ -287,7 +287,8 @@ def init_linear_head_(head: nn.Sequential) -> nn.Sequential:
     return head
 
 # %% ../nbs/02_models.ipynb #07c9e4bb
-IDENTITY = ("model", "family", "method", "stage", "lam", "seed")   # model is the legend label, a key; the rest is data
+IDENTITY = ("model", "series", "family", "method", "stage", "lam", "seed")
+# model: the legend label, a key (one per seed); series: the legend entry shared by every seed of a model; the rest is data
 
 def identity_columns(df) -> list[str]:
     "The identity columns present in table `df`, in `IDENTITY` order (group by these to keep them)."

@@ -1,5 +1,6 @@
 "`cl-vs-mim reproduce` end to end: the smoke profile (runs, papermill figures, claims, report) and the official profile."
-import csv, math
+import csv, json, math
+from pathlib import Path
 import nbformat
 import pytest
 
@@ -62,12 +63,19 @@ def test_report_lists_every_item_and_claim(smoke_run):
 
 
 def test_runs_are_cached_and_reused(smoke_run, tmp_path):
-    "The 19 runs of the plan are trained once; a second reproduce of one figure trains nothing."
+    "Every run of the plan (the core pair and the untrained control at 2 seeds) is trained once; a second reproduce of one figure trains nothing."
     import os
     from cl_vs_mim.reporting.report import reproduce
     out, report = smoke_run
     runs = _rows(out / "smoke" / "runs.csv")
-    assert len(runs) == 19 and {r["cached"] for r in runs} == {"False"}
+    from cl_vs_mim.reporting.profiles import get_profile
+    assert [r["run"] for r in runs] == list(get_profile("smoke").runs) and {r["cached"] for r in runs} == {"False"}
+    assert {(r["method"], r["seed"]) for r in runs if r["stage"] == "pre-trained"} >= {
+        ("moco_v3", "0"), ("moco_v3", "1"), ("simmim", "0"), ("simmim", "1"), ("mae", "0")}
+    assert {r["seed"] for r in runs if r["family"] == "random"} == {"0", "1"}   # the untrained control's probes
+    local = next(r for r in runs if r["run"] == "moco_v3_local-finetune")     # fine-tunes the 3x3-window encoder
+    folder = Path(local["folder"]) if Path(local["folder"]).is_absolute() else out.parent / local["folder"]
+    assert json.loads((folder / "config.json").read_text())["model_kwargs"] == {"attn_kernel_size": 3}
     probe = next(r for r in runs if r["run"] == "mae-probe")
     assert probe["init"] == "mae" and 0 <= float(probe["accuracy"]) <= 1
     assert (probe["method"], probe["stage"], probe["seed"], probe["train_method"]) == ("mae", "LP", "0", "linear_probe")
@@ -78,7 +86,7 @@ def test_runs_are_cached_and_reused(smoke_run, tmp_path):
         again = reproduce("smoke", "reports2", only=["P-Fig03"], runs_root="runs", progress=False)
     finally:
         os.chdir(cwd)
-    assert list(again["runs"].run) == ["moco_v3", "simmim"] and again["runs"].cached.all()
+    assert list(again["runs"].run) == ["moco_v3", "moco_v3-s1", "simmim", "simmim-s1"] and again["runs"].cached.all()
     assert again["records"]["P-Fig03"]["status"] == "produced"
 
 
@@ -110,7 +118,9 @@ def test_distance_and_nmi_tables_are_sane(smoke_run):
     out, _ = smoke_run
     dist = _rows(out / "smoke" / "P-Fig03_attention_distance" / "P-Fig03_attention_distance.csv")
     nmi = _rows(out / "smoke" / "P-Fig04_attention_nmi" / "P-Fig04_attention_nmi.csv")
-    assert len(dist) == len(nmi) == 2 * 6  # two models x six blocks
+    from cl_vs_mim.reporting.profiles import get_profile
+    models = len(get_profile("smoke").models)   # MoCo v3, SimMIM and the untrained control, 2 seeds each
+    assert models == 6 and len(dist) == len(nmi) == models * 6  # x six blocks
     assert all(0 < float(r["distance_px"]) <= 33.95 for r in dist)
     assert all(0 <= float(r["nmi"]) <= 1 for r in nmi)
     per_head = _rows(out / "smoke" / "P-Fig03_attention_distance" / "P-Fig03_attention_distance_per_head.csv")

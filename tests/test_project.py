@@ -1,7 +1,7 @@
 "Project invariants that cross notebooks: pins, nbdev settings, papermill tags, README, exported package."
 import configparser, re, shlex, subprocess, sys
 from pathlib import Path
-import nbformat
+import nbformat, papermill
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,8 +30,12 @@ def test_figure_notebooks_have_one_parameters_cell(nb):
     cells = nbformat.read(nb, as_version=4).cells
     tagged = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{nb.name}: expected one cell tagged 'parameters'"
+    params = papermill.inspect_notebook(str(nb))   # what `papermill --help-notebook` shows
     for name in ("profile", "models", "data", "images", "out_dir"):
-        assert re.search(rf"^{name} =", tagged[0].source, flags=re.M), f"{nb.name} lacks parameter {name}"
+        assert name in params, f"{nb.name} lacks parameter {name}"
+    for name, p in params.items():   # typed, with a trailing comment as its help
+        assert p["inferred_type_name"] not in ("None", ""), f"{nb.name}: parameter {name} has no type annotation"
+        assert p["help"].strip(), f"{nb.name}: parameter {name} has no trailing-comment help"
 
 
 def test_readme_is_generated_from_index(tmp_path):

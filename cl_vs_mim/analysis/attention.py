@@ -16,9 +16,10 @@ from ..models import identity_columns
 
 # %% auto #0
 __all__ = ['DISTANCE_EPS', 'NMI_EPS', 'LATE_FRACTION', 'token_grid', 'patch_distances', 'attention_distance_per_image',
-           'attention_distance', 'attention_nmi_per_image', 'attention_nmi', 'head_spread', 'patch_attention',
-           'attention_map', 'query_box', 'query_divergence', 'AttentionStats', 'analyze_attention',
-           'summarize_by_block', 'late_blocks', 'early_blocks', 'late_layer_mean', 'default_queries', 'attention_maps']
+           'attention_distance', 'uniform_attention_distance', 'attention_nmi_per_image', 'attention_nmi',
+           'head_spread', 'patch_attention', 'attention_map', 'query_box', 'query_divergence', 'AttentionStats',
+           'analyze_attention', 'summarize_by_block', 'late_blocks', 'early_blocks', 'late_layer_mean',
+           'late_layer_table', 'default_queries', 'attention_maps']
 
 # %% ../../nbs/10_attention.ipynb #0bcfb63a
 def token_grid(attn: Tensor, num_prefix_tokens: int = 1, grid_size: tuple[int, int] | None = None) -> tuple[int, int]:
@@ -81,6 +82,12 @@ def attention_distance_per_image(attn: Tensor, patch_size: float, num_prefix_tok
 def attention_distance(attn: Tensor, patch_size: float, num_prefix_tokens: int = 1, grid_size=None) -> Tensor:
     "(H,) mean attention distance in pixels per head: mean over images and queries of the attention-weighted distance."
     return attention_distance_per_image(attn, patch_size, num_prefix_tokens, grid_size).mean(0)
+
+# %% ../../nbs/10_attention.ipynb #fd126bb7
+def uniform_attention_distance(patch_size: float, grid_size, num_prefix_tokens: int = 1) -> float:
+    "Mean attention distance (px) of uniform attention over a (rows, cols) patch grid: P-Fig3's no-learning reference."
+    n = grid_size[0] * grid_size[1] + num_prefix_tokens
+    return float(attention_distance(torch.full((1, 1, n, n), 1.0 / n), patch_size, num_prefix_tokens, tuple(grid_size)))
 
 # %% ../../nbs/10_attention.ipynb #4c326c1a
 def attention_nmi_per_image(attn: Tensor, num_prefix_tokens: int = 1, grid_size=None, chunk: int | None = None) -> Tensor:
@@ -217,6 +224,15 @@ def late_layer_mean(summary, metric: str, fraction: float = LATE_FRACTION):
     "Per model, the mean of `metric` over its `late_blocks` (the claims' \"later layers\")."
     late = late_blocks(int(summary.block.max()), fraction)
     return summary[summary.block.isin(late)].groupby("model", sort=False)[metric].mean()
+
+# %% ../../nbs/10_attention.ipynb #63dc7e14
+def late_layer_table(summary, metrics=("distance_px", "nmi"), fraction: float = LATE_FRACTION):
+    "Per model: its `family` (when the table has one) and the `late_layer_mean` of each metric, as late_<metric>."
+    import pandas as pd
+    out = pd.DataFrame({f"late_{m}": late_layer_mean(summary, m, fraction) for m in metrics})
+    if "family" in summary.columns:
+        out.insert(0, "family", summary.drop_duplicates("model").set_index("model").family.reindex(out.index))
+    return out
 
 # %% ../../nbs/10_attention.ipynb #68e99f13
 def default_queries(grid_size) -> list[tuple[int, int]]:

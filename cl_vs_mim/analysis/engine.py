@@ -4,7 +4,7 @@
 
 # %% ../../nbs/18_engine.ipynb #574dc151
 from __future__ import annotations
-import inspect, json, os, tempfile, warnings
+import fcntl, inspect, json, os, tempfile, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,7 +16,7 @@ from torch import nn, Tensor
 
 from ..core import CLVsMimError, atomic_write_text, save_table
 from ..capture import CAPTURE_KINDS, Capture, vit_info
-from .attention import AttentionStats
+from .attention import AttentionStats, default_queries
 from .representations import (
     FourierStats, ImageSpectrumStats, TokenSpectrumStats, depth_points, diagonal_delta, diagonal_frequencies, image_vectors)
 from .similarity import (
@@ -26,8 +26,8 @@ from .layerwise import POOLS
 # %% auto #0
 __all__ = ['ENGINE_METRICS', 'TABLE_COLUMNS', 'PER_IMAGE_COLUMNS', 'TOKEN_TRANSFORM_METRICS', 'capture_plan', 'image_chunks',
            'PointStats', 'block_features', 'EngineResult', 'engine_options', 'analyze_all', 'to_attention_frame',
-           'to_representation_frames', 'to_similarity_frame', 'to_token_transform_frame', 'to_layer_features',
-           'legacy_frames', 'save_engine_result', 'load_engine_result', 'cached_analyze_all']
+           'to_representation_frames', 'to_similarity_frame', 'to_token_transform_frame', 'to_block_frame',
+           'to_layer_features', 'legacy_frames', 'save_engine_result', 'load_engine_result', 'cached_analyze_all']
 
 # %% ../../nbs/18_engine.ipynb #1cf2bd7b
 ENGINE_METRICS = ("attention", "similarity", "token_transform", "representations")
@@ -111,6 +111,10 @@ def analyze_all(model, dataset, batch_size: int = 32, queries=None, features: bo
     kinds, tokens_needed = capture_plan(metrics, features)
     info = vit_info(model)
     p, L, grid = info.num_prefix_tokens, info.num_blocks, tuple(info.grid_size)
+    if isinstance(queries, str):                  # "default": the model's own two queries, known once its grid is
+        if queries != "default":
+            raise CLVsMimError(f"queries={queries!r}: give two (row, col) patch queries, 'default' or None")
+        queries = default_queries(grid)
     if features and p == 0: raise CLVsMimError(f"{type(model).__name__} has no CLS token: pass features=False")
     if token_point not in TOKEN_POINTS:
         raise CLVsMimError(f"token_point={token_point!r} is not one of {list(TOKEN_POINTS)}; pick one of those")
@@ -292,6 +296,17 @@ def to_token_transform_frame(result: EngineResult) -> pd.DataFrame:
                      "n_images": int(g.n_images.iloc[0])})
     return pd.DataFrame(rows)
 
+def to_block_frame(result: EngineResult) -> pd.DataFrame:
+    "`analyze_blocks`' P-Fig10 table (part 'encoder'): per block head-mean distance and NMI, NMI spread, output Fourier Δ."
+    per_head = to_attention_frame(result).groupby("block", sort=True)
+    f = to_representation_frames(result)["fourier"]
+    top = f[(f.point == "after_mlp") & (f.freq_index == f.freq_index.max())].set_index("block").delta_log_amplitude
+    blocks = np.asarray(list(per_head.groups), dtype="int64")
+    return pd.DataFrame({"part": "encoder", "block": blocks, "depth": blocks,
+                         "distance_px": per_head.distance_px.mean().to_numpy(), "nmi": per_head.nmi.mean().to_numpy(),
+                         "nmi_head_std": per_head.nmi.std(ddof=0).to_numpy(),
+                         "fourier_delta_high": top.reindex(blocks).to_numpy(), "n_images": per_head.n_images.first().to_numpy()})
+
 def to_layer_features(result: EngineResult) -> tuple[dict, Tensor]:
     "`layer_features`' ({(block, pool): (N, C)}, labels (N,))."
     if result.features is None: raise CLVsMimError("the engine pass kept no features: run analyze_all with features=True")
@@ -344,14 +359,17 @@ def cached_analyze_all(key: str, cache_dir, model_fn: Callable, dataset_fn: Call
         raise CLVsMimError(f"cache key {key!r} must be a folder name without '/', e.g. a hash of weights, data and "
                            f"options")
     folder, wanted = Path(cache_dir) / key, engine_options(**options)
-    if (folder / "meta.json").exists():
-        stored = json.loads((folder / "meta.json").read_text()).get("options", {})
-        if stored != wanted:
-            diff = "; ".join(f"{k}={stored.get(k)!r} there, {wanted.get(k)!r} here"
-                             for k in sorted(set(stored) | set(wanted)) if stored.get(k) != wanted.get(k))
-            raise CLVsMimError(f"engine cache {folder} holds a pass with other options ({diff}): give these options "
-                               f"their own key or delete that folder")
-        return load_engine_result(folder)
-    result = analyze_all(model_fn(), dataset_fn(), **options)
-    save_engine_result(result, folder, key)
-    return result
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{key}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)        # a pass of this key under way elsewhere: wait for it, then read it
+        if (folder / "meta.json").exists():
+            stored = json.loads((folder / "meta.json").read_text()).get("options", {})
+            if stored != wanted:
+                diff = "; ".join(f"{k}={stored.get(k)!r} there, {wanted.get(k)!r} here"
+                                 for k in sorted(set(stored) | set(wanted)) if stored.get(k) != wanted.get(k))
+                raise CLVsMimError(f"engine cache {folder} holds a pass with other options ({diff}): give these "
+                                   f"options their own key or delete that folder")
+            return load_engine_result(folder)
+        result = analyze_all(model_fn(), dataset_fn(), **options)
+        save_engine_result(result, folder, key)
+        return result

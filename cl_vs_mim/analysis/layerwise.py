@@ -17,11 +17,13 @@ from ..capture import Capture, vit_info
 from ..data import FashionMNIST, balanced_subset, eval_dataset, eval_transform
 from .probing import knn_accuracy
 from .attention import late_layer_mean, late_blocks, LATE_FRACTION
+from ..models import IDENTITY, identity_columns
 
 
 # %% auto #0
-__all__ = ['POOLS', 'block_numbers', 'layer_features', 'probe_layers', 'knn_layers', 'probe_datasets', 'layer_probe_table',
-           'layer_probe_summary', 'finetune_claims', 'find_reinit_runs', 'read_accuracy', 'reinit_table', 'kernel_of']
+__all__ = ['POOLS', 'REINIT_COLUMNS', 'block_numbers', 'layer_features', 'probe_layers', 'knn_layers', 'probe_datasets',
+           'layer_probe_table', 'layer_probe_summary', 'finetune_claims', 'find_reinit_runs', 'read_accuracy',
+           'reinit_table', 'reinit_summary', 'kernel_of', 'with_kernel_size', 'local_attention_claims']
 
 # %% ../../nbs/17_layerwise.ipynb #9edb2f66
 POOLS = ("cls", "mean")
@@ -169,22 +171,23 @@ def probe_datasets(data: str, model, train_images: int, test_images: int, data_p
     return (torch.utils.data.Subset(both.dataset, idx[:n - n_test]), torch.utils.data.Subset(both.dataset, idx[n - n_test:]))
 
 # %% ../../nbs/17_layerwise.ipynb #27115a12
-def layer_probe_table(model, train_ds, test_ds, batch_size: int = 32, pool=POOLS, blocks=None, k: int = 20,
+def layer_probe_table(model, train_ds, test_ds, batch_size: int = 32, pool=POOLS, blocks=None, k: int | None = 20,
                       progress: bool = False, **probe_kwargs) -> pd.DataFrame:
-    "Linear-probe and kNN accuracy of every block (CLS / mean token) of `model`: block, pool, classifier, accuracy."
+    "Linear-probe (and, unless `k` is None, kNN) accuracy of every block (CLS / mean token): block, pool, classifier, accuracy."
     trf, try_ = layer_features(model, train_ds, batch_size, pool, progress, blocks)
     tef, tey = layer_features(model, test_ds, batch_size, pool, progress, blocks)
-    lin = probe_layers(trf, try_, tef, tey, **probe_kwargs).assign(classifier="linear")
-    knn = knn_layers(trf, try_, tef, tey, k=k).assign(classifier="knn")
+    parts = [probe_layers(trf, try_, tef, tey, **probe_kwargs).assign(classifier="linear")]
+    if k is not None:
+        parts.append(knn_layers(trf, try_, tef, tey, k=k).assign(classifier="knn", n_train=len(try_), n_test=len(tey)))
     cols = ["block", "pool", "classifier", "accuracy", "n_train", "n_test"]
-    return pd.concat([lin, knn.assign(n_train=len(try_), n_test=len(tey))], ignore_index=True)[cols]
+    return pd.concat(parts, ignore_index=True)[cols]
 
 # %% ../../nbs/17_layerwise.ipynb #1857911f
 def layer_probe_summary(table: pd.DataFrame, fraction: float = LATE_FRACTION) -> pd.DataFrame:
-    "Per (model, pool, classifier): early-third mean, last, best (and which block), change over the last third."
-    by = [c for c in ("model", "pool", "classifier") if c in table.columns]
+    "Per model (its identity columns kept), pool and classifier: early-third mean, last, best (and which block), change over the last third."
+    by = [*identity_columns(table), *(c for c in ("pool", "classifier") if c in table.columns)]
     rows = []
-    for key, g in table.groupby(by, sort=False):
+    for key, g in table.groupby(by, sort=False, dropna=False):   # dropna=False: a model without λ or seed is kept
         g = g.sort_values("block")
         acc, blocks = g.accuracy.to_numpy(), g.block.to_numpy()
         n = len(late_blocks(len(acc), fraction))   # the last third, and as many early blocks
@@ -227,21 +230,50 @@ def read_accuracy(path, head: str = "head") -> float:
     if head not in acc: raise CLVsMimError(f"{p} has no test accuracy for head {head!r} (has {sorted(acc)}): is it a fine-tuning run?")
     return float(acc[head])
 
+REINIT_COLUMNS = ["label", *IDENTITY, "which", "k", "accuracy", "accuracy_drop", "paired"]   # `reinit_table`'s
+
+def _pair_key(method, seed) -> tuple:
+    return method, None if pd.isna(seed) else float(seed)
+
 def reinit_table(runs: list[dict]) -> pd.DataFrame:
-    "One row per run (label, method, family, which, k, seed, accuracy) + accuracy_drop: its k = 0 run's accuracy − accuracy."
+    "One row per run: identity, which, k, accuracy, accuracy_drop (its baseline's accuracy − accuracy) and `paired`."
     if not runs: raise CLVsMimError("no runs given: pass [{label, method, which, k, path}], e.g. from finetune_reinit_runs")
-    df = pd.DataFrame([dict(label=r["label"], method=r.get("method", r["label"]), family=r.get("family"),
-                            which=r.get("which", "none"), k=int(r["k"]), seed=r.get("seed", 0),
-                            accuracy=read_accuracy(r["path"])) for r in runs])
+    df = pd.DataFrame([dict(label=r["label"], model=r["label"], series=r.get("series", r["label"]), family=r.get("family"),
+                            method=r.get("method", r["label"]), stage="FT", lam=r.get("lam"), seed=r.get("seed"),
+                            which=r.get("which", "none"), k=int(r["k"]), accuracy=read_accuracy(r["path"])) for r in runs])
+    df["seed"] = pd.to_numeric(df.seed)   # None → NaN: a seedless run
     df.loc[df.k == 0, "which"] = "none"
-    # paired by seed when the baseline of that seed exists, else against the label's mean baseline
-    by_seed = df[df.k == 0].groupby(["label", "seed"]).accuracy.mean()
-    by_label = df[df.k == 0].groupby("label").accuracy.mean()
-    base = [by_seed.get((l, s), by_label.get(l, float("nan"))) for l, s in zip(df.label, df.seed)]
-    return df.assign(accuracy_drop=np.asarray(base, dtype=float) - df.accuracy)
+    base = df[df.k == 0]
+    same = {_pair_key(m, s): a for (m, s), a in base.groupby(["method", "seed"], dropna=False).accuracy.mean().items()}
+    mean = base.groupby("method").accuracy.mean()
+    paired = [_pair_key(m, s) in same for m, s in zip(df.method, df.seed)]
+    baseline = [same[_pair_key(m, s)] if p else mean.get(m, np.nan) for m, s, p in zip(df.method, df.seed, paired)]
+    return df.assign(accuracy_drop=np.asarray(baseline, dtype=float) - df.accuracy, paired=paired)[REINIT_COLUMNS]
+
+def reinit_summary(table: pd.DataFrame) -> pd.DataFrame:
+    "Claim 16's numbers: per family and label, the mean accuracy drop over k ≥ 1 (and seeds), a column per side."
+    reinit = table[table.k > 0]
+    if not len(reinit): return pd.DataFrame(columns=["family", "label", "first", "last"])
+    return reinit.groupby(["family", "label", "which"], dropna=False).accuracy_drop.mean().unstack("which").reset_index()
 
 # %% ../../nbs/17_layerwise.ipynb #8be9e270
 def kernel_of(spec) -> int | None:
     "The local-attention kernel of a ModelSpec (or its dict): kwargs['attn_kernel_size'], None for global attention."
     kwargs = spec.get("kwargs") if isinstance(spec, dict) else spec.kwargs
     return (kwargs or {}).get("attn_kernel_size")
+
+def with_kernel_size(df: pd.DataFrame) -> pd.DataFrame:
+    "`df` (a `kernel` column) with `kernel_size`: '3×3', '5×5', … or 'global' (no kernel), ordered smallest first, global last."
+    names = [f"{k}×{k}" for k in sorted({int(k) for k in df.kernel.dropna()})] + (["global"] if df.kernel.isna().any() else [])
+    sizes = [f"{int(k)}×{int(k)}" if pd.notna(k) else "global" for k in df.kernel]
+    return df.assign(kernel_size=pd.Categorical(sizes, categories=names, ordered=True))
+
+def local_attention_claims(table: pd.DataFrame) -> pd.DataFrame:
+    "Claim 15: per (evaluation, pool) the mean accuracy at each kernel (over seeds) and spearman(kernel rank, accuracy)."
+    claims = table.pivot_table(index=["evaluation", "pool"], columns="kernel_size", values="accuracy", observed=True)
+    claims.columns = claims.columns.astype(str)
+    rank = table.assign(rank=table.kernel_size.cat.codes)
+    rho = {key: g["rank"].corr(g.accuracy, method="spearman") if g["rank"].nunique() > 1 else float("nan")
+           for key, g in rank.groupby(["evaluation", "pool"])}
+    claims["spearman(kernel, accuracy)"] = [rho[key] for key in claims.index]
+    return claims.reset_index()

@@ -16,7 +16,7 @@ from PIL import Image
 from ..core import CLVsMimError
 from ..data import (dataset_labels, FashionMNIST, HFImageDataset, IMAGE_EXTENSIONS, balanced_subset,
                             eval_transform, hf_dataset, image_folder)
-from ..models import linear_head, init_linear_head_
+from ..models import linear_head, init_linear_head_, identity_columns
 from .layerwise import layer_features
 import torchvision.transforms.functional as TF
 
@@ -25,7 +25,7 @@ __all__ = ['FREQUENCY_NORMS', 'DEFAULT_NOISE_EPS', 'DEFAULT_CUTOFF', 'CUE_CONFLI
            'band_centers', 'band_limited_noise', 'add_band_noise', 'dataset_classes', 'noise_accuracy_drop',
            'shape_bias', 'frequency_split', 'frequency_cue_conflict', 'FrequencyCueConflict', 'CueConflictFolder',
            'cue_conflict_decisions', 'shape_bias_table', 'ProbeClassifier', 'linear_probe_classifier',
-           'fine_tuned_classifier', 'probe_train_dataset', 'robustness_tables', 'plot_robustness', 'robustness_claims']
+           'fine_tuned_classifier', 'probe_train_dataset', 'robustness_tables', 'robustness_claims']
 
 # %% ../../nbs/15_robustness.ipynb #fb0e6d3c
 FREQUENCY_NORMS = ("square", "radial")
@@ -321,7 +321,8 @@ def fine_tuned_classifier(model: nn.Module, label: str = "model") -> nn.Module:
     "`model` itself if it has a classification head (num_classes > 0), in eval mode; a one-line error otherwise."
     if not getattr(model, "num_classes", 0):
         raise CLVsMimError(f"{label} has no classification head (num_classes={getattr(model, 'num_classes', None)}): "
-                           f"P-FigF2 needs fine-tuned classifiers, e.g. a fine-tuned checkpoint with kwargs num_classes=10")
+                           f"a fine-tuned model is scored with its own head (P-FigF2, P-FigD1's FT), e.g. a fine-tuned checkpoint "
+                           f"with kwargs num_classes=10")
     return model.eval()
 
 def probe_train_dataset(data: str, model: nn.Module, images: int, path=None, clip: bool = False) -> torch.utils.data.Dataset:
@@ -352,38 +353,12 @@ def robustness_tables(classifiers: dict, dataset, centers=None, width: float = 0
     cols = lambda df: df[["model", *[c for c in df.columns if c != "model"]]]
     return cols(pd.concat(noise, ignore_index=True)), cols(pd.concat(shape, ignore_index=True))
 
-def plot_robustness(noise: pd.DataFrame, shape: pd.DataFrame, title: str | None = None):
-    "Two panels: (a) shape-decision fraction per shape category (+ overall line), (b) accuracy drop vs window centre."
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9, 3.8), dpi=120, gridspec_kw=dict(width_ratios=(1, 1.2)))
-    per_cat = shape[shape.category != "all"]
-    cats = list(dict.fromkeys(per_cat.category))   # class order, as in the table
-    colors = dict(zip(shape.model.unique(), sns.color_palette(n_colors=shape.model.nunique())))
-    markers = dict(zip(shape.model.unique(), "soD^v<>p*h"))
-    for label, d in per_cat.groupby("model", sort=False):
-        d = d.set_index("category").reindex(cats)
-        ax_a.plot(d.shape_bias, range(len(cats)), ls="none", marker=markers[label], color=colors[label], alpha=0.8, label=label)
-        ax_a.axvline(shape[(shape.model == label) & (shape.category == "all")].shape_bias.iloc[0], color=colors[label], lw=1.5)
-    ax_a.set_yticks(range(len(cats))); ax_a.set_yticklabels(cats, fontsize=7); ax_a.set_ylim(len(cats) - 0.5, -0.5)
-    ax_a.set_xlim(-0.02, 1.02); ax_a.set_xlabel("Fraction of shape decisions"); ax_a.set_title("(a) cue conflict", fontsize=9)
-    ax_b.axhline(0, color="0.7", lw=0.8)
-    for label, d in noise.groupby("model", sort=False):
-        ax_b.plot(d.center_pi, 100 * d.accuracy_drop, marker=markers[label], color=colors[label], label=label)
-    ax_b.set_xlim(0, 1); ax_b.set_xlabel("Frequency window centre (×π)"); ax_b.set_ylabel("Accuracy drop (points)")
-    ax_b.set_title(f"(b) band noise, width {noise.width.iloc[0] / math.pi:.2g}π, RMS {noise.eps.iloc[0]:.2g}", fontsize=9)
-    if title: fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    fig.legend(*ax_b.get_legend_handles_labels(), loc="lower center", ncol=min(3, noise.model.nunique()),
-               fontsize="small", frameon=False)
-    return fig
-
 def robustness_claims(noise: pd.DataFrame, shape: pd.DataFrame) -> pd.DataFrame:
-    "Per model: clean accuracy, overall shape bias (claim 8), mean accuracy drop above / below π/2 (claim 9)."
+    "Per model (identity columns kept): clean accuracy, overall shape bias (claim 8), mean accuracy drop above / below π/2 (claim 9)."
     rows = []
     for label, d in noise.groupby("model", sort=False):
         hi, lo = d[d.center > math.pi / 2], d[d.center <= math.pi / 2]
-        rows.append(dict(model=label, clean_accuracy=d.clean_accuracy.iloc[0],
+        rows.append(dict(**d[identity_columns(d)].iloc[0].to_dict(), clean_accuracy=d.clean_accuracy.iloc[0],
                          shape_bias=shape[(shape.model == label) & (shape.category == "all")].shape_bias.iloc[0],
                          high_freq_drop=hi.accuracy_drop.mean() if len(hi) else float("nan"),
                          low_freq_drop=lo.accuracy_drop.mean() if len(lo) else float("nan")))

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from ..core import CLVsMimError
 from ..data import dataset_labels
+from ..models import identity_columns
 from .representations import _check_choice
 
 # %% auto #0
@@ -23,9 +24,9 @@ __all__ = ['FOREGROUND_THRESHOLD', 'COSINE_EPS', 'COSINE_GRAINS', 'DEPTH_AFTER',
            'cosine_similarity_tokens', 'SimilarityStats', 'block_number', 'stream_block_io', 'block_io',
            'analyze_similarity', 'model_pairs', 'pair_differences', 'TokenProjection', 'token_svd_projection',
            'token_spread', 'spread_ratio', 'update_coherence', 'image_means', 'image_mean_separation',
-           'TokenTransformStats', 'analyze_token_transform', 'log_second_singular', 'plot_token_projection',
-           'class_subset', 'flatten_tokens', 'token_silhouette', 'token_tsne', 'analyze_token_clusters',
-           'plot_token_tsne', 'head_kde', 'head_spread_table', 'plot_head_kde']
+           'TokenTransformStats', 'analyze_token_transform', 'spread_claim_numbers', 'log_second_singular',
+           'first_layer_numbers', 'plot_token_projection', 'class_subset', 'flatten_tokens', 'token_silhouette',
+           'token_tsne', 'analyze_token_clusters', 'plot_token_tsne', 'head_kde', 'head_spread_table', 'plot_head_kde']
 
 # %% ../../nbs/14_similarity.ipynb #0eb2c0b0
 FOREGROUND_THRESHOLD = 1e-6
@@ -288,7 +289,7 @@ class TokenProjection:
     singular_values: Tensor  # (k,) of the (centred) fitted token matrix
 
     def to_frame(self) -> pd.DataFrame:
-        "Long table: one row per (image, token, when) with the coordinates dir1…dirk (image and token 0-based)."
+        "Long table: one row per (image, token, when): coordinates dir1…dirk, the fit's σ1…σk (image and token 0-based)."
         B, n, k = self.before.shape
         parts = []
         for when, x in (("before", self.before), ("after", self.after)):
@@ -296,7 +297,8 @@ class TokenProjection:
             part.insert(0, "when", when); part.insert(0, "token", np.tile(np.arange(n), B))
             part.insert(0, "image", np.repeat(np.arange(B), n))
             parts.append(part)
-        return pd.concat(parts, ignore_index=True)
+        sigmas = {f"sigma{i + 1}": float(s) for i, s in enumerate(self.singular_values)}   # the axis labels' σ: a figure
+        return pd.concat(parts, ignore_index=True).assign(**sigmas)                       # is a function of this table
 
 def token_svd_projection(before: Tensor, after: Tensor, num_prefix_tokens: int = 1, k: int = 2, fit: str = "before",
                          centre: bool = True) -> TokenProjection:
@@ -406,9 +408,18 @@ def analyze_token_transform(model, dataset, batch_size: int = 32, progress: bool
                     device=device, progress=progress, desc="token transform")
     return pd.DataFrame([{"block": b, **s.compute(), "n_images": s.n_images} for b, s in enumerate(stats, start=1)])
 
+# %% ../../nbs/14_similarity.ipynb #af9c94dd
+def spread_claim_numbers(table: pd.DataFrame) -> pd.DataFrame:
+    "Claim 5 per model of a token-transform table: block 1's spread ratio; the last block's spread, coherence, separation."
+    last_block = table.groupby("model", sort=False).block.transform("max")
+    first, last = table[table.block == 1].set_index("model"), table[table.block == last_block].set_index("model")
+    return pd.DataFrame({"first block: spread ratio": first.spread_ratio, "last block: spread ratio": last.spread_ratio,
+                         "last block: coherence": last.coherence,
+                         "last block: image-mean distance ratio": last.separation_ratio})
+
 # %% ../../nbs/14_similarity.ipynb #5c9d2fa4
 def log_second_singular(spectra: pd.DataFrame, n_tokens: int, kind: str = "eigenvalue", index: int = 1) -> pd.DataFrame:
-    "Per (model,) depth and level: the log spectrum value at `index` (σ₂ by default) from analyze_representations' spectra."
+    "Per (model identity,) depth and level: the log spectrum value at `index` (σ₂ by default) from analyze_representations' spectra."
     from cl_vs_mim.analysis.representations import SPECTRUM_KINDS
     _check_choice("kind", kind, SPECTRUM_KINDS)
     sel = spectra[spectra.rank_index == index].copy()
@@ -416,26 +427,38 @@ def log_second_singular(spectra: pd.DataFrame, n_tokens: int, kind: str = "eigen
     if kind == "singular":
         n = np.where(sel.level == "token", n_tokens, sel.n_images)
         sel["log_eigenvalue"] = 0.5 * (sel.log_eigenvalue + np.log(n - 1))
-    keys = [c for c in ("model",) if c in sel.columns] + ["depth", "block", "point", "level"]
+    keys = identity_columns(sel) + ["depth", "block", "point", "level"]
     return sel[keys + ["log_eigenvalue", "n_images"]].rename(columns={"log_eigenvalue": "log_value"}).assign(
         kind=kind, index=index).reset_index(drop=True)
+
+# %% ../../nbs/14_similarity.ipynb #8ac5c8b4
+def first_layer_numbers(sigma: pd.DataFrame, transform: pd.DataFrame) -> pd.DataFrame:
+    "Per model: block 1's change of the log σ₂ value, the later blocks' median change (per level); block 1's spread ratio."
+    wide = sigma.pivot_table(index=["model", "level"], columns="depth", values="log_value", sort=False)
+    step = wide.T.diff(2).T                                              # change over each block (depth 2i−2 → 2i)
+    later = [d for d in step.columns if d >= 4 and d % 2 == 0]
+    out = pd.DataFrame({"block 1 change": wide[2] - wide[0], "median change, blocks 2..L": step[later].median(axis=1)}
+                       ).unstack("level")
+    out.columns = [f"{what} ({level})" for what, level in out.columns]
+    return out.assign(**{"block 1 spread ratio": transform[transform.block == 1].set_index("model").spread_ratio})
 
 # %% ../../nbs/14_similarity.ipynb #d63fd62a
 IMAGE_MARKERS = ("o", "^", "s", "D", "v", "P")
 
-def plot_token_projection(projection: TokenProjection, ax=None, title: str | None = None, size: float = 9):
-    "Scatter of the first two projected directions: before blue, after red, one marker per image, means as ×."
+def plot_token_projection(projection: TokenProjection | pd.DataFrame, ax=None, title: str | None = None, size: float = 9):
+    "Scatter of the first two directions of a projection (or its `to_frame` table): before blue, after red, means ×."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(3.4, 3.2), dpi=120)
-    if projection.before.shape[-1] < 2: raise CLVsMimError("the scatter needs a projection with k >= 2 directions")
-    for i in range(projection.before.shape[0]):
+    frame = projection.to_frame() if isinstance(projection, TokenProjection) else projection
+    if "dir2" not in frame.columns: raise CLVsMimError("the scatter needs a projection with k >= 2 directions")
+    for i, (_, image) in enumerate(frame.groupby("image", sort=True)):
         marker = IMAGE_MARKERS[i % len(IMAGE_MARKERS)]
-        for pts, color, name in ((projection.before[i], "tab:blue", "before"), (projection.after[i], "tab:red", "after")):
-            pts = pts.cpu().numpy()
+        for name, color in (("before", "tab:blue"), ("after", "tab:red")):
+            pts = image.loc[image.when == name, ["dir1", "dir2"]].to_numpy()        # (n, 2)
             ax.scatter(pts[:, 0], pts[:, 1], s=size, marker=marker, color=color, alpha=0.6, linewidths=0,
                        label=f"{name} (image {i + 1})")
-            ax.scatter(*pts[:, :2].mean(0), s=60, marker="x", color=color, linewidths=2)
-    sv = projection.singular_values.tolist()
+            ax.scatter(*pts.mean(0), s=60, marker="x", color=color, linewidths=2)
+    sv = frame[["sigma1", "sigma2"]].iloc[0].tolist()
     ax.set_xlabel(f"SVD direction 1 (σ={sv[0]:.3g})", fontsize=7); ax.set_ylabel(f"SVD direction 2 (σ={sv[1]:.3g})", fontsize=7)
     ax.tick_params(labelsize=6)
     if title: ax.set_title(title, fontsize=7)
@@ -542,8 +565,10 @@ def plot_token_tsne(embedding: pd.DataFrame, ax=None, title: str | None = None, 
 
 # %% ../../nbs/14_similarity.ipynb #0b6863ea
 def _by_model(table: pd.DataFrame):
-    if "model" in table.columns: return list(table.groupby("model", sort=False))
-    return [(None, table)]
+    "[(identity dict or None, rows)] per model of `table` (one group when it has no `model` column)."
+    keys = identity_columns(table)
+    if "model" not in keys: return [(None, table)]
+    return [(t[keys].iloc[0].to_dict(), t) for _, t in table.groupby("model", sort=False)]
 
 def head_kde(table: pd.DataFrame, block: int = 3, metric: str = "nmi", points: int = 256, bw_method=None,
              support: tuple[float, float] | None = None) -> pd.DataFrame:
@@ -552,11 +577,12 @@ def head_kde(table: pd.DataFrame, block: int = 3, metric: str = "nmi", points: i
     missing = {"block", "head", metric} - set(table.columns)
     if missing: raise CLVsMimError(f"the per-head table lacks columns {sorted(missing)}: pass analyze_attention's table")
     rows = []
-    for model, t in _by_model(table):
+    for ids, t in _by_model(table):
+        model = None if ids is None else ids["model"]
         sel = t[t.block == block].sort_values("head")
         if sel.empty: raise CLVsMimError(f"no rows for block {block} (blocks are 1-based, 1..{t.block.max()})")
         values = sel[metric].to_numpy(dtype=float)
-        tag = {} if model is None else {"model": model}
+        tag = ids or {}                                                  # the identity columns travel with the rows
         if len(values) < 2 or np.ptp(values) == 0:
             warnings.warn(f"{model or 'the table'}: block {block} has {len(values)} head value(s) with no spread; no KDE")
             kde, pad = None, 0.0
@@ -573,9 +599,9 @@ def head_kde(table: pd.DataFrame, block: int = 3, metric: str = "nmi", points: i
     return pd.DataFrame(rows).astype({"head": "Int64"}).assign(block=block, metric=metric)
 
 def head_spread_table(table: pd.DataFrame, metric: str = "nmi") -> pd.DataFrame:
-    "Per (model,) block: mean, population std, min, max of the per-head `metric` and the largest |head − median|."
-    keys = [c for c in ("model",) if c in table.columns] + ["block"]
-    g = table.groupby(keys, sort=False)[metric]
+    "Per (model identity,) block: mean, population std, min, max of the per-head `metric` and the largest |head − median|."
+    keys = identity_columns(table) + ["block"]
+    g = table.groupby(keys, sort=False, dropna=False)[metric]
     out = pd.DataFrame({"mean": g.mean(), "head_std": g.std(ddof=0), "min": g.min(), "max": g.max(),
                         "max_deviation": g.apply(lambda v: float((v - v.median()).abs().max()))})
     return out.add_prefix(f"{metric}_").reset_index()
@@ -586,10 +612,10 @@ def plot_head_kde(kde_table: pd.DataFrame, ax=None, title: str | None = None):
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(4.3, 3.6), dpi=120)
     markers = ("s", "^", "o", "D")
-    for i, (model, t) in enumerate(_by_model(kde_table)):
+    for i, (ids, t) in enumerate(_by_model(kde_table)):
         curve, heads = t[t.kind == "kde"], t[t.kind == "head"]
         c = f"C{i % 10}"                                                 # the colours plot_by_depth gives the models
-        ax.plot(curve.value, curve.density, color=c, label=model)
+        ax.plot(curve.value, curve.density, color=c, label=None if ids is None else ids["model"])
         ax.scatter(heads.value, heads.density.fillna(0), marker=markers[i % len(markers)], facecolors="none", edgecolors=c, s=40)
     ax.set_xlabel(f"{kde_table.metric.iloc[0].upper()} of a head (block {kde_table.block.iloc[0]})"); ax.set_ylabel("Density")
     ax.locator_params(axis="x", nbins=5)

@@ -21,7 +21,7 @@ from .verdict import (CORE_SEEDS, MIN_SEEDS, NO_EFFECT, SPREAD_RATIO_REFERENCE, 
 
 # %% auto #0
 __all__ = ['ITEMS', 'CLAIM_LIST', 'CLAIM_BY_NUMBER', 'RUNS', 'P02', 'P03', 'P04', 'P05', 'P06', 'P07', 'P08', 'P09', 'P10', 'P11',
-           'P12', 'C1', 'D1', 'E2', 'F1', 'F2', 'F3', 'LINEAR_CLS', 'CORE_METHODS', 'HYBRID_LAMBDA',
+           'P12', 'C1', 'D1', 'E2', 'F1', 'F2', 'F3', 'LINEAR_CLS', 'PROBE_STAGES', 'CORE_METHODS', 'HYBRID_LAMBDA',
            'SEPARATION_RATIO_REFERENCE', 'SMOKE_NOTE', 'SEED_FREE', 'FINETUNED', 'CLAIMS', 'SIMILARITIES',
            'MOCO_VARIANTS', 'cmae_views', 'cmae_design', 'conmim_mechanism', 'conmim_dictionary',
            'conmim_perturbations', 'NULL_ROLES', 'Item', 'literature_table', 'item_ids', 'Claim', 'NotCheckable',
@@ -218,6 +218,8 @@ P11, P12, C1 = ("P-Fig11", "P-Fig11_layer_probe_claims"), ("P-Fig12", "P-Fig12_h
 D1, E2, F1 = ("P-FigD1", "P-FigD1_local_attention"), ("P-FigE2", "P-FigE2_tsne"), ("P-FigF1", "P-FigF1_finetuned")
 F2, F3 = ("P-FigF2", "P-FigF2_finetuned_robustness_claims"), ("P-FigF3", "P-FigF3_reinit")
 LINEAR_CLS = dict(classifier="linear", pool="cls")   # Park Fig. 11: linear probes on the CLS token
+# a probe's rows: a probe run of the profile (stage LP), or a probe the figure computed on a pre-trained file (official)
+PROBE_STAGES = ("LP", "pre-trained")
 CORE_METHODS = frozenset({"moco_v3", "simmim"})   # their numbers need ≥ CORE_SEEDS seeds (figures.md §0, PX caveat 5)
 HYBRID_LAMBDA = 0.2               # Park §5, Fig. 12b–c, Tab. G.1: the hybrid analysed, L = (1 − λ)·L_MIM + λ·L_CL
 SEPARATION_RATIO_REFERENCE = 1.0  # Park Fig. 6: CL's last MSA "moves the centers of representations away from each
@@ -363,7 +365,8 @@ def group(name: str, source, value: Callable, **select) -> Group:
 
 def _of(name, method, source, value, stage, more) -> Group:
     at = {} if stage is None else dict(stage=stage)           # stage None: any (P-FigF3 rows are fine-tunes of a label)
-    return group(name + (f" {stage}" if stage not in (None, "pre-trained") else ""), source, value, method=method, **at, **more)
+    named = isinstance(stage, str) and stage != "pre-trained"   # "MoCo v3 FT"; a probe (PROBE_STAGES) keeps the name
+    return group(name + (f" {stage}" if named else ""), source, value, method=method, **at, **more)
 def moco(source, value, stage="pre-trained", **more) -> Group:
     "MoCo v3's rows of `source` at `stage`."
     return _of("MoCo v3", "moco_v3", source, value, stage, more)
@@ -712,7 +715,7 @@ def high_frequency_noise(r: Results):
 @claim(10)
 def layer_probe(r: Results):
     "Per-layer LP: early SimMIM > MoCo; last MoCo > SimMIM; SimMIM falls over its last blocks, MoCo rises; best MoCo > SimMIM."
-    g = lambda f, col: f(P11, only(col), **LINEAR_CLS)
+    g = lambda f, col: f(P11, only(col), PROBE_STAGES, **LINEAR_CLS)
     yield versus(r, "P-Fig11 early-layer LP: SimMIM > MoCo v3", g(simmim, "early"), g(moco, "early"), ">", guard=True)
     yield versus(r, "P-Fig11 last-layer LP: MoCo v3 > SimMIM", g(moco, "last"), g(simmim, "last"), ">", guard=True)
     yield alone(r, "P-Fig11 SimMIM's LP falls over its later layers < 0", g(simmim, "late_change"), "<", guard=True)
@@ -724,7 +727,8 @@ def layer_probe(r: Results):
 def lp_and_ft_ordering(r: Results):
     "Last-layer LP CL > MIM; FT CL ≥ MIM at small size (MIM > CL at ViT-B+ and on COCO: not measurable here)."
     yield versus(r, "P-Fig11 last-layer LP: MoCo v3 > SimMIM (one model size at this profile)",
-                 moco(P11, only("last"), **LINEAR_CLS), simmim(P11, only("last"), **LINEAR_CLS), ">", guard=True)
+                 moco(P11, only("last"), PROBE_STAGES, **LINEAR_CLS), simmim(P11, only("last"), PROBE_STAGES, **LINEAR_CLS),
+                 ">", guard=True)
     yield ft_versus(r, "MoCo v3", "SimMIM", "runs FT at small size: MoCo v3 ≥ SimMIM (shown as >, refuted by <)")
     yield missing("FT at ViT-B and larger: SimMIM > MoCo v3", "a scale claim: every profile of this project trains one "
                   "small model size (P-Fig1b)")
@@ -784,14 +788,14 @@ def local_attention(r: Results):
     name = "P-FigD1 MoCo v3 as the attention kernel shrinks"
     try: d = r.rows(D1)
     except NotCheckable as e: yield missing(name, str(e)); return
-    mine = _select(d, dict(method=MOCO_VARIANTS, stage="pre-trained"))
+    mine = _select(d, dict(method=MOCO_VARIANTS))   # its probes (LP) and fine-tunes (FT): the `evaluation` column
     ks = sorted({int(k) for k in mine.kernel.dropna()}, reverse=True)
     kernels = ([None] if mine.kernel.isna().any() else []) + ks          # largest (global) first
     if len(kernels) < 2:
         yield missing(name, f"P-FigD1 has MoCo v3 at kernel(s) {[_kernel_name(k) for k in kernels]}: a trend needs two")
         return
     def at(k, **more):
-        return group(f"MoCo v3 {_kernel_name(k)}", D1, only("accuracy"), method=MOCO_VARIANTS, stage="pre-trained",
+        return group(f"MoCo v3 {_kernel_name(k)}", D1, only("accuracy"), method=MOCO_VARIANTS,
                      kernel=None if k is None else float(k), **more)
     for big, small in zip(kernels, kernels[1:]):
         step = f"{_kernel_name(big)} → {_kernel_name(small)}"

@@ -14,9 +14,10 @@ import timm
 from ..models import IDENTITY, FMNIST_MODELS  # importing models also registers the project's small ViTs with timm
 
 # %% auto #0
-__all__ = ['FAMILIES', 'STAGES', 'FAMILY', 'PRETRAINED', 'FINETUNED', 'PROBED', 'REINIT', 'RUN_IDENTITY', 'PROFILES', 'FIGURES',
-           'FIGURES_DIR', 'load_model', 'ModelSpec', 'Profile', 'official_profile', 'training_plan', 'trained_profile',
-           'get_profile', 'needed_runs', 'resolve_profile', 'profile_identities', 'Figure', 'figure_id',
+__all__ = ['FAMILIES', 'STAGES', 'FAMILY', 'PRETRAINED', 'TRAINED', 'FINETUNED', 'PROBED', 'REINIT', 'REINIT_METHODS', 'SEEDS',
+           'RANDOM_LABEL', 'RANDOM_ARCH', 'RUN_IDENTITY', 'PROFILES', 'FIGURES', 'FIGURES_DIR', 'load_model',
+           'ModelSpec', 'Profile', 'official_profile', 'run_name', 'training_plan', 'trained_profile', 'get_profile',
+           'needed_runs', 'default_jobs', 'resolve_profile', 'profile_identities', 'Figure', 'figure_id',
            'figure_notebooks', 'missing_figures']
 
 # %% ../../nbs/20_reproduce.ipynb #e66fcdd6
@@ -52,6 +53,7 @@ class ModelSpec:
     stage: str = "pre-trained"  # one of STAGES
     lam: float | None = None    # Park's hybrid weight of CL: L = (1 − λ)·L_MIM + λ·L_CL (MoCo v3 is λ = 1, SimMIM λ = 0)
     seed: int | None = None     # the training seed of the run (None: not a run of ours)
+    series: str | None = None   # the legend entry shared by every seed of one model (None: the label itself)
 
     def __post_init__(self):
         if self.family is not None and self.family not in FAMILIES:
@@ -66,15 +68,17 @@ class ModelSpec:
 
     def identity(self) -> dict:
         "The identity columns of this model's rows in every table (`IDENTITY`)."
-        return dict(model=self.label, family=self.family, method=self.method, stage=self.stage, lam=self.lam, seed=self.seed)
+        return dict(model=self.label, series=self.series or self.label, family=self.family, method=self.method,
+                    stage=self.stage, lam=self.lam, seed=self.seed)
 
     def build(self, verbose: bool = False, seed: int = 0):
-        "The model, in eval mode: loaded from the checkpoint, or randomly initialised from `seed` (same weights every run)."
+        ("The model, in eval mode: loaded from the checkpoint, or randomly initialised from its own `seed` field (else"
+         " from `seed`): the same weights every run.")
         if self.run is not None and self.checkpoint is None:
             raise CLVsMimError(f"model '{self.label}' is training run '{self.run}', not yet resolved to a checkpoint: "
                                f"run the profile through `resolve_profile` (cl-vs-mim reproduce does)")
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            torch.manual_seed(self.seed if self.checkpoint is None and self.seed is not None else seed)
             return self._build(verbose)
 
     def _build(self, verbose: bool):
@@ -115,6 +119,7 @@ class Profile:
     figure_params: dict = field(default_factory=dict)  # figure id → extra papermill parameters ({"run": name} → its folder)
     skip: dict = field(default_factory=dict)           # figure id → why this profile does not run it (and what does)
     check_claims: bool = True                          # False: the models are not trained enough to test any claim
+    run_identity: dict = field(default_factory=dict)   # pre-training run name → its family, method, λ (runs.csv)
 
     def models_for(self, figure: str | None = None) -> tuple:
         "The models figure `figure` analyses: its own list when the profile has one, else the profile's models."
@@ -191,72 +196,124 @@ def _random_profile(name, description, vit, beit, images, batch_size) -> Profile
     return Profile(name, description, _random_init(vit, beit, "random init"), images=images, batch_size=batch_size,
                    figure_models=_random_figure_models(vit, beit))
 
-#: pre-training runs of the trained profiles (run name → legend label); all on the same encoder and budget (09_recipes)
+#: pre-training runs of the trained profiles (method → legend label); all on the same encoder and budget (09_recipes)
 PRETRAINED = {"moco_v3": "MoCo v3 (CL)", "simmim": "SimMIM (MIM)", "mae": "MAE (MIM)", "hybrid": "hybrid λ=0.2 (CL+MIM)",
               "moco_v3_local": "MoCo v3, 3x3 local attention (CL)", "moco_v3_local5": "MoCo v3, 5x5 local attention (CL)",
               "cmae": "CMAE (CL+MIM)", "conmim": "ConMIM (CL+MIM)"}
-# fine-tuned for P-FigF1/F2/F3 and P-FigD1 (MAE/CMAE/ConMIM fine-tunes would check claims 19 and 25 fully: 5 more minutes)
-FINETUNED = ("moco_v3", "simmim", "moco_v3_local", "moco_v3_local5")
-PROBED = ("mae", "cmae", "conmim")  # the others are probed inside their figures (P-Fig11, P-Fig12, P-FigD1)
+#: what the trained profiles pre-train: what the claims of figures.md §5 need at one budget. The 5x5-local MoCo v3 and
+#: ConMIM inform no claim a trained profile can check (claim 15 needs one local kernel against global attention, claim
+#: 25 ConMIM's fine-tune), so their recipes stay (`make pretrain`) but the profiles leave them out.
+TRAINED = ("moco_v3", "simmim", "mae", "hybrid", "moco_v3_local", "cmae")
+# fine-tuned for P-FigF1/F2/F3 and P-FigD1 (MAE/CMAE/ConMIM fine-tunes would check claims 19 and 25 fully)
+FINETUNED = ("moco_v3", "simmim", "moco_v3_local")
+PROBED = TRAINED   # every pre-training run gets Park's every-block linear probe (P-Fig11, P-Fig12, P-FigD1)
 REINIT = (("first", 2), ("last", 2))  # Park Fig. F.3 at a third of the 6 blocks
+REINIT_METHODS = ("moco_v3", "simmim")
+#: training seeds per pre-training run (the rest: seed 0 only). Every claim that compares MoCo v3 with SimMIM needs
+#: `verdict.CORE_SEEDS` of each; a seed's probe and fine-tunes use the same seed.
+SEEDS = {"moco_v3": 3, "simmim": 3, "random": 3}
+#: the untrained control every claim about learned representations is also compared with (`verdict.versus_baseline`):
+#: the encoder every cpu method trains, randomly initialised from the seed, and its every-block linear probe
+RANDOM_LABEL, RANDOM_ARCH = "untrained ViT (random init)", "vit_tiny_d6_patch4_28"
 
-def training_plan(prefix: str) -> dict:
-    "Every run the figures of a trained profile need: pre-training, probes, fine-tunes, re-initialised fine-tunes."
+def run_name(method: str, seed: int = 0, evaluation: str = "") -> str:
+    "The plan's name of a run: 'moco_v3', 'moco_v3-s1', 'moco_v3-s1-finetune' (seed 0 keeps the names runs had before seeds)."
+    return "-".join(p for p in (method, f"s{seed}" if seed else "", evaluation) if p)
+
+def training_plan(prefix: str, seeds: dict | None = None) -> dict:
+    "Every run the figures of a trained profile need: pre-training, probes, fine-tunes, re-initialised fine-tunes, per seed."
     from cl_vs_mim.training.runs import Run
-    plan = {m: Run(f"{prefix}-{m}") for m in PRETRAINED}
-    plan |= {f"{m}-probe": Run(f"{prefix}-linear_probe", init=m) for m in PROBED}
-    plan |= {f"{m}-finetune": Run(f"{prefix}-finetune", init=m) for m in FINETUNED}
-    plan |= {f"{m}-finetune-reinit-{w}{k}": Run(f"{prefix}-finetune-reinit-{w}{k}", init=m)
-             for m in ("moco_v3", "simmim") for w, k in REINIT}
+    from cl_vs_mim.training.recipes import RECIPES
+    from cl_vs_mim.training.methods import encoder_kwargs
+    seeds = SEEDS if seeds is None else seeds
+    plan = {}
+    for m in TRAINED:
+        pre = RECIPES[f"{prefix}-{m}"]
+        encoder = encoder_kwargs(pre.method, pre.model_kwargs, pre.method_kwargs)   # e.g. local MoCo's attention window
+        for s in range(seeds.get(m, 1)):
+            seed = {"seed": s} if s else {}   # seed 0 is the recipe's own: its run keys do not change
+            down = seed | ({"model_kwargs": encoder} if encoder else {})   # a probe / fine-tune builds the same encoder
+            base = run_name(m, s)
+            plan[base] = Run(f"{prefix}-{m}", set=seed)
+            if m in PROBED: plan[run_name(m, s, "probe")] = Run(f"{prefix}-linear_probe", set=down, init=base)
+            if m in FINETUNED: plan[run_name(m, s, "finetune")] = Run(f"{prefix}-finetune", set=down, init=base)
+            if m in REINIT_METHODS:
+                plan |= {run_name(m, s, f"finetune-reinit-{w}{k}"): Run(f"{prefix}-finetune-reinit-{w}{k}", set=down, init=base)
+                         for w, k in REINIT}
+    for s in range(seeds.get("random", 1)):   # a probe of the untrained encoder (no init: built from the seed)
+        plan[run_name("random", s, "probe")] = Run(f"{prefix}-linear_probe", set={"seed": s} if s else {})
     return plan
 
-#: what each pre-training run is (`ModelSpec` identity): family, method and, for Park's hybrid family, λ
+#: what each pre-training method is (`ModelSpec` identity): family, method and, for Park's hybrid family, λ
 RUN_IDENTITY = {"moco_v3": dict(family="CL", method="moco_v3", lam=1.0), "simmim": dict(family="MIM", method="simmim", lam=0.0),
                 "mae": dict(family="MIM", method="mae"), "hybrid": dict(family="CL+MIM", method="hybrid", lam=0.2),
                 "moco_v3_local": dict(family="CL", method="moco_v3_local"),
                 "moco_v3_local5": dict(family="CL", method="moco_v3_local"),
                 "cmae": dict(family="CL+MIM", method="cmae"), "conmim": dict(family="CL+MIM", method="conmim")}
 
-def _run(name: str, label: str | None = None, **options) -> ModelSpec:
-    "A model that is training run `name` of the profile's plan (its encoder, or with decoder=True an MAE's checkpoint)."
-    base, _, evaluation = name.partition("-")   # "moco_v3-finetune" → the fine-tuned MoCo v3
-    stage = {"": "pre-trained", "finetune": "FT", "probe": "LP"}[evaluation]
-    return ModelSpec(label or PRETRAINED[name], "", run=name, options=options, stage=stage, **RUN_IDENTITY[base])
+_STAGE = {"": "pre-trained", "finetune": "FT", "probe": "LP"}
 
-def trained_profile(name: str, prefix: str, description: str, images: int, batch_size: int) -> Profile:
-    "A profile whose figures analyse the runs of `training_plan(prefix)`, trained on demand by the run cache."
-    ft = {m: _run(f"{m}-finetune", PRETRAINED[m].replace(" (", ", fine-tuned (")) for m in FINETUNED}
-    reinit = [{"label": PRETRAINED[m], "method": m, "family": RUN_IDENTITY[m]["family"], "which": w, "k": k,
-               "path": {"run": f"{m}-finetune-reinit-{w}{k}"}} for m in ("moco_v3", "simmim") for w, k in REINIT]
-    reinit += [{"label": PRETRAINED[m], "method": m, "family": RUN_IDENTITY[m]["family"], "which": "none", "k": 0,
-                "path": {"run": f"{m}-finetune"}} for m in ("moco_v3", "simmim")]
+def _run(method: str, seed: int = 0, evaluation: str = "", label: str | None = None, **options) -> ModelSpec:
+    "A model that is a run of the profile's plan: pre-training run `method` at `seed` (its encoder, or with decoder=True"
+    " an MAE's checkpoint), or its probe / fine-tune (`evaluation`)."
+    series = label or PRETRAINED[method]   # "MoCo v3 (CL)" → "MoCo v3, fine-tuned (CL)"
+    if evaluation: series = series.replace(" (", {"finetune": ", fine-tuned (", "probe": ", linear probe ("}[evaluation], 1)
+    return ModelSpec(series if seed == 0 else f"{series}, seed {seed}", "", run=run_name(method, seed, evaluation),
+                     options=options, stage=_STAGE[evaluation], seed=seed, series=series, **RUN_IDENTITY[method])
+
+def _seeded(method: str, seeds: dict, evaluation: str = "", label: str | None = None, **options) -> tuple:
+    "The run models of `method` at each of its seeds."
+    return tuple(_run(method, s, evaluation, label, **options) for s in range(seeds.get(method, 1)))
+
+def _untrained(seeds: dict, evaluation: str = "") -> tuple:
+    "The untrained control at each of its seeds: the random-init encoder, or (evaluation='probe') its probe run."
+    out = []
+    for s in range(seeds.get("random", 1)):
+        series = RANDOM_LABEL.replace(" (", ", linear probe (") if evaluation else RANDOM_LABEL
+        label = series if s == 0 else f"{series}, seed {s}"
+        out.append(ModelSpec(label, "" if evaluation else RANDOM_ARCH, run=run_name("random", s, evaluation) if evaluation else None,
+                             family="random", stage=_STAGE[evaluation], seed=s, series=series))
+    return tuple(out)
+
+def trained_profile(name: str, prefix: str, description: str, images: int, batch_size: int,
+                    seeds: dict | None = None) -> Profile:
+    "A profile whose figures analyse the runs of `training_plan(prefix, seeds)`, trained on demand by the run cache."
+    seeds = SEEDS if seeds is None else seeds
+    core = lambda evaluation="": (*_seeded("moco_v3", seeds, evaluation), *_seeded("simmim", seeds, evaluation),
+                                  *_untrained(seeds, evaluation))
+    plan = training_plan(prefix, seeds)
+    local = lambda evaluation="": (*_seeded("moco_v3_local", seeds, evaluation),
+                                   *_seeded("moco_v3", seeds, evaluation, "MoCo v3, global attention (CL)"))
+    reinit = [{"label": PRETRAINED[m], "method": m, "family": RUN_IDENTITY[m]["family"], "seed": s, "which": w, "k": k,
+               "path": {"run": run_name(m, s, f"finetune-reinit-{w}{k}" if k else "finetune")}}
+              for m in REINIT_METHODS for s in range(seeds.get(m, 1)) for w, k in (*REINIT, ("none", 0))]
     return Profile(
-        name, description, (_run("moco_v3"), _run("simmim")), images=images, batch_size=batch_size,
-        runs=training_plan(prefix), check_claims=prefix != "smoke",
+        name, description, core(), images=images, batch_size=batch_size, runs=plan, check_claims=prefix != "smoke",
+        run_identity={**{run_name(m, s): RUN_IDENTITY[m] for m in TRAINED for s in range(seeds.get(m, 1))},
+                      **{run_name("random", s, "probe"): dict(family="random") for s in range(seeds.get("random", 1))}},
         figure_models={
-            "P-Fig10": (_run("mae", "MAE with its decoder (MIM)", decoder=True), _run("simmim")),
-            "P-Fig12": (_run("moco_v3"), _run("simmim"), _run("hybrid")),
-            "P-FigC1": tuple(_run(m) for m in ("moco_v3", "simmim", "mae", "cmae", "conmim")),
-            "P-FigD1": (_run("moco_v3_local"), _run("moco_v3_local5"), _run("moco_v3", "MoCo v3, global attention (CL)")),
-            "P-FigF1": (_run("moco_v3"), _run("simmim"), ft["moco_v3"], ft["simmim"]),
-            "P-FigF2": (ft["moco_v3"], ft["simmim"]),
+            "P-Fig10": (_run("mae", label="MAE with its decoder (MIM)", decoder=True), *_seeded("simmim", seeds)),
+            "P-Fig11": core("probe"),
+            "P-Fig12": (*core(), *_seeded("hybrid", seeds), *core("probe"), *_seeded("hybrid", seeds, "probe")),
+            "P-FigC1": (*core(), *(m for k in ("mae", "cmae") for m in _seeded(k, seeds))),
+            "P-FigD1": (*local("probe"), *local("finetune")),
+            "P-FigF1": (*core(), *_seeded("moco_v3", seeds, "finetune"), *_seeded("simmim", seeds, "finetune")),
+            "P-FigF2": (*_seeded("moco_v3", seeds, "finetune"), *_seeded("simmim", seeds, "finetune")),
         },
-        figure_params={
-            "P-FigD1": {"ft_results": {"MoCo v3, 3x3 local attention (CL)": {"run": "moco_v3_local-finetune"},
-                                       "MoCo v3, 5x5 local attention (CL)": {"run": "moco_v3_local5-finetune"},
-                                       "MoCo v3, global attention (CL)": {"run": "moco_v3-finetune"}}},
-            "P-FigF3": {"runs": reinit},
-        },
+        figure_params={"P-FigF3": {"runs": reinit}},
         skip={"P-FigC2": f"needs MoCo v3 and SimMIM pre-trained at three widths (six more runs); the {prefix} profile "
                          f"trains one width. At paper scale: cl-vs-mim reproduce --profile official --checkpoint "
                          f"vit_s_moco=FILE --checkpoint vit_s_simmim=FILE --checkpoint vit_b_moco=FILE ... "
                          f"--data folder DIR --only P-FigC2"})
 
 PROFILES = {
-    "smoke": trained_profile("smoke", "smoke", "CI-sized: every run of the cpu profile for 8 steps on 64 images, every "
-                             "figure on 8 test images: the pipeline end to end, no claim checked", 8, 8),
-    "cpu": trained_profile("cpu", "cpu", "embedded default: 8 pre-training runs (20,000 Fashion-MNIST images each), "
-                           "probes and fine-tunes on 2 CPU cores; figures on 1,000 class-balanced test images", 1000, 100),
+    "smoke": trained_profile("smoke", "smoke", "CI-sized: every run of the cpu profile for 8 steps on 64 images (the "
+                             "core pair at 2 seeds), every figure on 8 test images: the pipeline end to end, no claim "
+                             "checked", 8, 8, seeds={"moco_v3": 2, "simmim": 2, "random": 2}),
+    "cpu": trained_profile("cpu", "cpu", "embedded default: 6 pre-training methods (30,000 Fashion-MNIST images each, bf16 "
+                           "where the CPU has it), MoCo v3, SimMIM and the untrained control at 3 seeds each, every-block "
+                           "probes and fine-tunes, two runs at a time on 2 CPU cores; figures on 1,000 class-balanced test "
+                           "images", 1000, 100),
     "gpu": trained_profile("gpu", "gpu", "one accelerator: the cpu runs on the ViT-B-like 14x14 grid (patch 2), 20 epochs "
                            "of Fashion-MNIST each, bf16; figures on all 10,000 test images", 10000, 250),
     "random": _random_profile("random", "random-init small ViTs on 1,000 Fashion-MNIST test images: the metrics' "
@@ -290,15 +347,50 @@ def needed_runs(profile: Profile, figures: list[str]) -> list[str]:
         if init and init not in want: want.add(init); todo.append(init)
     return [n for n in profile.runs if n in want]
 
-def resolve_profile(profile: Profile, runs_root=None, progress: bool = True, on_run=None) -> tuple[Profile, dict]:
-    "The profile with its runs trained or read from the cache: (resolved profile, {run name: RunResult})."
+def _train_in_parallel(root, plan: dict, todo: list, done: dict, jobs: int, on_run=None, on_start=None) -> None:
+    "Train the runs `todo` of `plan` into `done`, `jobs` at a time on one thread each, each once its upstream run is done."
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, FIRST_COMPLETED, wait
+    from cl_vs_mim.training.runs import get_in_worker
+    running = {}
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        while any(n not in done for n in todo):
+            for name in todo:   # plan order: a run's upstream run is listed before it
+                init = plan[name].init
+                if (name not in done and name not in running.values() and len(running) < jobs
+                        and (init is None or init in done)):
+                    running[pool.submit(get_in_worker, root, name, plan, 1)] = name
+                    if on_start: on_start(name)
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                done[name], printed = future.result()   # a failed run raises here (the running ones finish first)
+                print(printed, end="")
+                if on_run: on_run(done[name])
+
+def default_jobs() -> int:
+    "Training runs at once: one per core this process may use."
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+def resolve_profile(profile: Profile, runs_root=None, progress: bool = True, on_run=None, jobs: int = 1,
+                    on_start=None) -> tuple[Profile, dict]:
+    ("The profile with its runs trained or read from the cache: (resolved profile, {run name: RunResult}). With `jobs`"
+     " > 1 the missing runs train that many at once in worker processes on one thread each (two 2-thread pools on 2"
+     " cores slow each other down ~10×), so a run's numbers do not depend on how many cores there are.")
     from cl_vs_mim.training.runs import RunCache
     from cl_vs_mim.pretrained import plan_checkpoint
-    cache = RunCache(Path(runs_root if runs_root is not None else "runs") / profile.name)   # the working directory's
-    done = {}
-    for name in profile.runs:  # upstream runs are listed (and trained) first
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise CLVsMimError(f"jobs={jobs!r}: give a whole number of runs to train at once, at least 1 (e.g. --jobs 2)")
+    root = Path(runs_root if runs_root is not None else "runs") / profile.name   # the working directory's
+    cache, done = RunCache(root), {}
+    parallel = [n for n in profile.runs if cache.status(n, profile.runs) != "done"] if jobs > 1 else []
+    for name in profile.runs:  # finished runs are read; in one process, upstream runs are listed (and trained) first
+        if name in parallel: continue
+        if on_start and cache.status(name, profile.runs) != "done": on_start(name)
         done[name] = cache.get(name, profile.runs, progress=progress)
         if on_run: on_run(done[name])
+    if parallel: _train_in_parallel(root, profile.runs, parallel, done, jobs, on_run, on_start)
+    done = {n: done[n] for n in profile.runs}
     folders = {n: r.dir.resolve() for n, r in done.items()}
     seeds = {n: int(json.loads((f / "config.json").read_text())["seed"]) for n, f in folders.items()}   # each run's own config
     plans = {}  # one read per checkpoint file: many figures analyse the same run

@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 from ..core import CLVsMimError, PROJECT_DIR, atomic_write_text, save_table, run_folder_lock
 from .profiles import (Profile, get_profile, resolve_profile, needed_runs, figure_notebooks, figure_id,
-                                         profile_identities, RUN_IDENTITY)
+                                         profile_identities, RUN_IDENTITY, default_jobs)
 from .claims import ITEMS, item_ids, Results, checklist, null_control_table, literature_table
 
 # %% auto #0
-__all__ = ['writable_folder', 'execute_figure', 'runs_table', 'item_rows', 'environment', 'verdict_counts', 'summary_markdown',
-           'index_html', 'readme_summary_path', 'module_table', 'write_readme', 'reproduce']
+__all__ = ['writable_folder', 'execute_figure', 'execute_figures', 'runs_table', 'item_rows', 'environment', 'verdict_counts',
+           'summary_markdown', 'index_html', 'readme_summary_path', 'module_table', 'write_readme', 'reproduce']
 
 # %% ../../nbs/20b_report.ipynb #04c0832e
 def writable_folder(path) -> Path:
@@ -61,6 +61,32 @@ def execute_figure(notebook: Path, profile: Profile, root: Path) -> dict:
                 seconds=round(time.perf_counter() - t0, 1), error=error or "", out_dir=notebook.stem,
                 executed=f"notebooks/{notebook.name}", files=files)
 
+def _one_thread():
+    "A figure worker's set-up: this process and the notebook kernels it starts use one thread."
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+    torch.set_num_threads(1)
+
+def execute_figures(notebooks: list, profile: Profile, root: Path, jobs: int = 1, on_done=None) -> dict:
+    ("Run the figure notebooks, `jobs` at a time (worker processes whose kernels use one thread each); {item: record}"
+     " in notebook order. `on_done(record)` is called as each one finishes.")
+    records = {}
+    if jobs <= 1 or len(notebooks) <= 1:
+        for nb in notebooks:
+            rec = execute_figure(nb, profile, root)
+            records[rec["item"]] = rec
+            if on_done: on_done(rec)
+        return records
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread) as pool:
+        futures = [pool.submit(execute_figure, nb, profile, root) for nb in notebooks]
+        for future in as_completed(futures):
+            rec = future.result()
+            records[rec["item"]] = rec
+            if on_done: on_done(rec)
+    return {figure_id(nb): records[figure_id(nb)] for nb in notebooks}
+
 # %% ../../nbs/20b_report.ipynb #939c6635
 def _accuracy(results: dict):
     "A fine-tune's head accuracy, a probe's last-block CLS accuracy, None for pre-training."
@@ -69,23 +95,24 @@ def _accuracy(results: dict):
     if not acc: return None
     return acc["head"] if "head" in acc else acc[last_cls_head(results)]
 
-def _run_identity(name: str, configs: dict, plan: dict) -> dict:
+def _run_identity(name: str, configs: dict, plan: dict, identities: dict) -> dict:
     "family, method, stage, λ, seed, reinit of run `name`: the pre-training run at the root of its `init` chain says"
     " what the encoder is (and its training seed); the run's own config says how it was evaluated."
     root = name
     while plan[root].init: root = plan[root].init
-    base, own = RUN_IDENTITY.get(root, {}), configs[name]
+    base, own = identities.get(root, {}), configs[name]
     reinit = (own.get("method_kwargs") or {}).get("reinit")
     return dict(family=base.get("family"), method=base.get("method"), lam=base.get("lam"), seed=configs[root]["seed"],
                 stage={"linear_probe": "LP", "finetune": "FT"}.get(own.get("method"), "pre-trained"),
                 reinit=f"{reinit[0]}{reinit[1]}" if reinit else "")
 
-def runs_table(done: dict, plan: dict) -> pd.DataFrame:
-    "One row per finished run: name, recipe, the run it starts from, its identity, training method, accuracy, seconds, cached, folder."
+def runs_table(done: dict, plan: dict, identities: dict | None = None) -> pd.DataFrame:
+    ("One row per finished run: name, recipe, the run it starts from, its identity (`identities`: pre-training run →"
+     " family, method, λ; `RUN_IDENTITY` by default), training method, accuracy, seconds, cached, folder.")
     cols = ["run", "recipe", "init", "family", "method", "stage", "lam", "seed", "reinit", "train_method", "accuracy",
             "seconds", "cached", "folder"]
     configs = {n: json.loads((r.dir / "config.json").read_text()) for n, r in done.items()}   # each read once
-    return pd.DataFrame([dict(run=n, recipe=plan[n].recipe, init=plan[n].init or "", **_run_identity(n, configs, plan),
+    return pd.DataFrame([dict(run=n, recipe=plan[n].recipe, init=plan[n].init or "", **_run_identity(n, configs, plan, identities or RUN_IDENTITY),
                               train_method=r.results.get("method"), accuracy=_accuracy(r.results),
                               seconds=round(r.seconds, 1), cached=r.cached, folder=str(r.dir)) for n, r in done.items()],
                         columns=cols)
@@ -239,15 +266,16 @@ def write_readme(index=None, readme=None) -> Path:
 def _clock(s: float) -> str: return f"{int(s // 60)}:{int(s % 60):02d}"
 
 def reproduce(profile: str | Profile = "cpu", out="reports", only=None, runs_root=None, progress: bool = True,
-              **official) -> dict:
-    "Regenerate the items of `profile` into `out/<profile>/` (see the module doc); return the report's tables."
+              jobs: int | None = None, **official) -> dict:
+    ("Regenerate the items of `profile` into `out/<profile>/` (see the module doc); return the report's tables. `jobs`"
+     " runs train (and figure notebooks run) at once, one thread each (default: one per core).")
     selected = item_ids(only)  # an unknown id fails before anything is built or trained
     prof = profile if isinstance(profile, Profile) else get_profile(profile, **official)
     root = writable_folder(Path(out).resolve() / prof.name)
     with run_folder_lock(root, "report folder"):  # one reproduce per report folder (each run it trains is locked too)
-        return _build_report(prof, root, selected, only, runs_root, progress)
+        return _build_report(prof, root, selected, only, runs_root, progress, default_jobs() if jobs is None else jobs)
 
-def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, progress: bool) -> dict:
+def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, progress: bool, jobs: int) -> dict:
     from tqdm.auto import tqdm
     notebooks = [nb for nb in figure_notebooks(selected) if figure_id(nb) not in prof.skip]
     needed = list(prof.runs) if not only else needed_runs(prof, [figure_id(nb) for nb in notebooks])
@@ -262,16 +290,16 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
         line(f"run {r.name}: {'cached' if r.cached else 'trained'} ({r.seconds:.0f} s of training) -> {r.dir}")
     plan = {n: prof.runs[n] for n in needed}
     with open(root / "runs.log", "a") as log, contextlib.redirect_stdout(log):  # the training loop's own messages
-        resolved, done = resolve_profile(dataclasses.replace(prof, runs=plan), runs_root, progress=False, on_run=on_run)
-    runs = runs_table(done, plan)
+        resolved, done = resolve_profile(dataclasses.replace(prof, runs=plan), runs_root, progress=False, on_run=on_run,
+                                         jobs=jobs, on_start=lambda name: bar.write(f"[{_clock(time.perf_counter() - t0)}] "
+                                                                                    f"run {name}: training", file=sys.stderr)
+                                         if progress else None)
+    runs = runs_table(done, plan, prof.run_identity or None)
     save_table(runs, root / "runs.csv")
     ids = profile_identities(resolved)
     save_table(ids, root / "models.csv")   # who is who: the claims select models by identity, never by label
-    records = {}
-    for nb in notebooks:
-        rec = execute_figure(nb, resolved, root)
-        records[rec["item"]] = rec
-        line(f"{rec['item']}: {rec['status']} in {rec['seconds']:.0f} s" + (f" ({rec['error']}; see {root / rec['executed']})" if rec["error"] else ""))
+    records = execute_figures(notebooks, resolved, root, jobs, on_done=lambda rec: line(
+        f"{rec['item']}: {rec['status']} in {rec['seconds']:.0f} s" + (f" ({rec['error']}; see {root / rec['executed']})" if rec["error"] else "")))
     bar.close()
     items = item_rows(records, prof, selected)
     results = Results(root, ids)   # every figure table read once, for the claims and the null control

@@ -13,7 +13,7 @@ from ..data import FashionMNIST
 from ..training.methods import build_method
 from ..training.views import VIEWS
 from ..training.recipes import CPU_METHODS
-from ..training.loop import cpu_supports_bf16, BF16_CPU_FLAGS, _cpu_flags
+from ..training.loop import cpu_supports_bf16, BF16_CPU_FLAGS, _cpu_flags, plain_attention_
 import timm
 from .bench import bench_environment, write_report
 
@@ -53,6 +53,7 @@ class Variant:
             self.loss = lambda: self.model.loss(self.batch)
             params = [p for g in self.model.param_groups(0.05) for p in g['params']]
         self.opt = torch.optim.AdamW(params, lr=1e-4)
+        if precision == 'bf16': plain_attention_(self.model)   # as the training loop does on a bf16 CPU
 
     def autocast(self):
         return torch.autocast('cpu', dtype=torch.bfloat16) if self.precision == 'bf16' else contextlib.nullcontext()

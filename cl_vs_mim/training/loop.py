@@ -30,8 +30,9 @@ from tqdm.auto import tqdm
 __all__ = ['DATA_KINDS', 'SCHEDULES', 'AMP_MODES', 'VOLATILE_FIELDS', 'NUMERIC_RANGES', 'PERMUTATION', 'VIEW', 'STEP', 'BUILD',
            'BF16_CPU_FLAGS', 'CKPT_FORMAT', 'TrainConfig', 'seed_of', 'StepBatchSampler', 'ViewDataset',
            'FeatureDataset', 'view_geometry', 'image_split', 'split_indices', 'build_optimizer', 'build_schedule',
-           'setup_distributed', 'cpu_supports_bf16', 'amp_dtype', 'autocast_context', 'save_checkpoint',
-           'read_checkpoint', 'config_diff', 'evaluate', 'cache_features', 'train']
+           'setup_distributed', 'cpu_supports_bf16', 'amp_dtype', 'autocast_context', 'plain_attention_',
+           'prepare_precision_', 'save_checkpoint', 'read_checkpoint', 'config_diff', 'evaluate', 'cache_features',
+           'train']
 
 # %% ../../nbs/07_train.ipynb #c87e0b1e
 DATA_KINDS = ("fashion-mnist", "folder", "hf")
@@ -343,6 +344,20 @@ def autocast_context(device, amp: bool | str):
     dtype = amp_dtype(device, amp)
     return contextlib.nullcontext() if dtype is None else torch.autocast(torch.device(device).type, dtype=dtype)
 
+def plain_attention_(model: nn.Module) -> int:
+    "Switch every timm attention module of `model` to its plain softmax(QKᵀ/√d)·V path (`fused_attn = False`); returns how many."
+    n = 0
+    for m in model.modules():
+        if getattr(m, "fused_attn", False) is True: m.fused_attn, n = False, n + 1
+    return n
+
+def prepare_precision_(model: nn.Module, device, amp: bool | str) -> str:
+    ("'bf16' or 'fp32' for `model` on `device`. On a CPU in bf16 the attention takes the plain path: oneDNN's bf16 fused"
+     " (flash) attention backward is several times slower than the same maths as three ops (see 23_bench_train).")
+    bf16 = amp_dtype(device, amp) is not None
+    if bf16 and torch.device(device).type == "cpu": plain_attention_(model)
+    return "bf16" if bf16 else "fp32"
+
 # %% ../../nbs/07_train.ipynb #199d5970
 CKPT_FORMAT = 1
 
@@ -516,7 +531,7 @@ def _train(cfg: TrainConfig, out_dir, resume: bool = True, progress: bool = True
                 _check_labels(cfg, np.asarray(test_images.labels)[test_indices], test_what)
                 test_ds = ViewDataset(test_images, VIEWS["supervised"](**views, train=False), cfg.seed, test_indices)
         method.to(device)
-        precision = "fp32" if amp_dtype(device, cfg.amp) is None else "bf16"
+        precision = prepare_precision_(method, device, cfg.amp)
         autocast = partial(autocast_context, device, cfg.amp)   # fp32 master weights and optimizer state either way
         if cfg.feature_cache:
             plain = ViewDataset(images, VIEWS["supervised"](**views, train=False), cfg.seed, indices)

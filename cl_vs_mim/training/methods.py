@@ -21,7 +21,7 @@ from timm.optim._param_groups import param_groups_weight_decay, param_groups_lay
 # %% auto #0
 __all__ = ['REINIT_WHICH', 'METHODS', 'Method', 'momentum_copy', 'mlp_head', 'MoCoV3', 'SimMIM', 'MAE', 'Hybrid', 'CMAE',
            'ConMIM', 'reinit_indices', 'parse_reinit', 'fresh_model', 'reinit_blocks', 'resolve_blocks', 'LinearProbe',
-           'FineTune', 'method_options', 'build_method']
+           'FineTune', 'method_options', 'encoder_kwargs', 'build_method']
 
 # %% ../../nbs/06_methods.ipynb #bad6a841
 class Method(nn.Module):
@@ -433,13 +433,21 @@ def method_options(name: str) -> list[str]:
     opts = list(inspect.signature(METHODS[name]).parameters)[1:]
     return opts + ['kernel_size'] if name == 'moco_v3_local' else opts
 
+def encoder_kwargs(name: str, model_kwargs: dict | None = None, method_kwargs: dict | None = None) -> dict:
+    ("The constructor kwargs of method `name`'s encoder: `model_kwargs`, plus what a method option changes in the"
+     " encoder (moco_v3_local's `kernel_size` is its `attn_kernel_size`). A probe or fine-tune of that encoder must"
+     " build the same architecture.")
+    out = dict(model_kwargs or {})
+    if name == 'moco_v3_local': out['attn_kernel_size'] = (method_kwargs or {}).get('kernel_size', 3)
+    return out
+
 def build_method(name: str, model: str, model_kwargs: dict | None = None, **kwargs) -> Method:
-    "Method `name` around a fresh `timm.create_model(model, num_classes=0, **model_kwargs)` encoder."
+    "Method `name` around a fresh `timm.create_model(model, num_classes=0, **encoder_kwargs(...))` encoder."
     valid = method_options(name)
     bad = sorted(set(kwargs) - set(valid))
     if bad: raise CLVsMimError(f"method {name!r} has no option(s) {bad}: valid options are {valid}")
-    model_kwargs = dict(model_kwargs or {})
-    if name == 'moco_v3_local': model_kwargs['attn_kernel_size'] = kwargs.pop('kernel_size', 3)
+    model_kwargs = encoder_kwargs(name, model_kwargs, kwargs)
+    kwargs.pop('kernel_size', None)   # an encoder option, not the method's
     try: encoder = timm.create_model(model, num_classes=0, **model_kwargs)
     except RuntimeError as e:
         if 'Unknown model' not in str(e): raise

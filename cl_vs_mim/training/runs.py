@@ -13,7 +13,7 @@ from .loop import TrainConfig, VOLATILE_FIELDS, train
 from .recipes import RECIPES, CPU_METHODS
 
 # %% auto #0
-__all__ = ['RUNS_VERSION', 'Run', 'run_key', 'RunResult', 'RunCache', 'pretrain_plan', 'train_recipes']
+__all__ = ['RUNS_VERSION', 'Run', 'run_key', 'RunResult', 'RunCache', 'get_in_worker', 'pretrain_plan', 'train_recipes']
 
 # %% ../../nbs/19_runs.ipynb #f7ffe36d
 RUNS_VERSION = 1  # bump when a training method changes meaning, to invalidate every cached run
@@ -112,6 +112,15 @@ class RunCache:
         if name not in plan:
             raise CLVsMimError(f"no run '{name}' in this profile: its runs are {', '.join(plan)}")
         return plan[name]
+
+def get_in_worker(root, name: str, plan: dict, threads: int = 1) -> tuple[RunResult, str]:
+    ("A worker process's job (see `cl_vs_mim.reporting.profiles.resolve_profile`): run `name` of `plan` from the cache"
+     " under `root`, trained on `threads` threads; (its RunResult, what training printed).")
+    import io, torch
+    torch.set_num_threads(threads)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        result = RunCache(root).get(name, plan, progress=False)
+    return result, printed.getvalue()
 
 # %% ../../nbs/19_runs.ipynb #1dff7ed0
 def pretrain_plan(prefix: str = 'cpu', runs=None) -> dict:
