@@ -54,8 +54,9 @@ def analyze(model: str | None = None, data=("fashion-mnist",), images: int = 100
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from cl_vs_mim.data import check_image_count, eval_dataset
-    from cl_vs_mim.analysis.attention import analyze_attention, summarize_by_block
-    from cl_vs_mim.analysis.representations import analyze_representations, summarize_representations
+    from cl_vs_mim.analysis.attention import summarize_by_block
+    from cl_vs_mim.analysis.engine import analyze_all, to_attention_frame, to_representation_frames
+    from cl_vs_mim.analysis.representations import summarize_representations
     from cl_vs_mim.plots import plot_by_depth
     stdout = stdout or sys.stdout
     check_image_count(images)  # before the (possibly slow) model and checkpoint load
@@ -66,9 +67,11 @@ def analyze(model: str | None = None, data=("fashion-mnist",), images: int = 100
     check_output_folder(out, ANALYZE_FILES)  # an unwritable or foreign --out fails now, not after the analyses
     net, label = analysis_model(model, checkpoint, source, img_size, encoder)
     ds = eval_dataset(data_source, net, images, path=path)
-    per_head = analyze_attention(net, ds, batch_size=batch_size, progress=progress).assign(model=label)
+    # one streamed pass for both analyses (the engine's tables equal the separate analyses', 18_engine)
+    result = analyze_all(net, ds, batch_size, features=False, metrics=("attention", "representations"), progress=progress)
+    per_head = to_attention_frame(result).assign(model=label)
     summary = summarize_by_block(per_head)
-    frames = {k: v.assign(model=label) for k, v in analyze_representations(net, ds, batch_size, progress=progress).items()}
+    frames = {k: v.assign(model=label) for k, v in to_representation_frames(result).items()}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="spectra shorter")  # few images: the image-level ranks are clipped
         reps = summarize_representations(frames)

@@ -90,6 +90,16 @@ def test_runs_are_cached_and_reused(smoke_run, tmp_path):
     assert again["records"]["P-Fig03"]["status"] == "produced"
 
 
+def test_image_intervals_of_every_model(smoke_run):
+    "Each of the profile's models' per-image metrics with a bootstrap interval over the 8 images, from the cached passes."
+    from cl_vs_mim.reporting.profiles import get_profile
+    out, _ = smoke_run
+    rows = _rows(out / "smoke" / "image_intervals.csv")
+    assert {r["model"] for r in rows} == {m.label for m in get_profile("smoke").models}
+    assert {r["n_images"] for r in rows} == {"8"} and {"distance_px", "nmi", "fourier_delta_high"} <= {r["metric"] for r in rows}
+    assert all(float(r["low"]) <= float(r["mean"]) <= float(r["high"]) for r in rows)
+
+
 def test_every_figure_writes_png_pdf_and_csv(smoke_run):
     "Each notebook writes at least one figure (PNG + PDF of the same stem) and the numbers behind it as CSV."
     out, report = smoke_run

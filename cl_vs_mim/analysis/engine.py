@@ -27,7 +27,8 @@ from .layerwise import POOLS
 __all__ = ['ENGINE_METRICS', 'TABLE_COLUMNS', 'PER_IMAGE_COLUMNS', 'TOKEN_TRANSFORM_METRICS', 'capture_plan', 'image_chunks',
            'PointStats', 'block_features', 'EngineResult', 'engine_options', 'analyze_all', 'to_attention_frame',
            'to_representation_frames', 'to_similarity_frame', 'to_token_transform_frame', 'to_block_frame',
-           'to_layer_features', 'legacy_frames', 'save_engine_result', 'load_engine_result', 'cached_analyze_all']
+           'to_layer_features', 'legacy_frames', 'image_intervals', 'save_engine_result', 'load_engine_result',
+           'cached_analyze_all']
 
 # %% ../../nbs/18_engine.ipynb #1cf2bd7b
 ENGINE_METRICS = ("attention", "similarity", "token_transform", "representations")
@@ -321,6 +322,22 @@ def legacy_frames(result: EngineResult) -> dict:
     if "token_transform" in families: out["token_transform"] = to_token_transform_frame(result)
     if result.features is not None: out["features"] = to_layer_features(result)
     return out
+
+# %% ../../nbs/18_engine.ipynb #7647d5da
+def image_intervals(per_image: pd.DataFrame, reps: int = 1000, level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    ("Per (depth, point, metric) of a per-image table: n_images, the mean over images and a `level` percentile"
+     " bootstrap interval over the images (`reps` resamples, shared by every metric).")
+    if per_image.empty: return pd.DataFrame(columns=["depth", "point", "metric", "n_images", "mean", "low", "high"])
+    if not 0 < level < 1: raise CLVsMimError(f"level={level}: give a coverage between 0 and 1, e.g. 0.95")
+    wide = per_image.pivot_table(index="image", columns=["depth", "point", "metric"], values="value", sort=False)
+    values = wide.to_numpy(np.float64)                                   # (N images, K metrics)
+    n = len(values)
+    idx = np.random.default_rng(seed).integers(0, n, (reps, n))          # (reps, N) resampled image positions
+    boot = np.stack([np.nanmean(values[r], axis=0) for r in idx])        # (reps, K)
+    tail = (1 - level) / 2 * 100
+    out = wide.columns.to_frame(index=False)
+    return out.assign(n_images=np.sum(~np.isnan(values), axis=0), mean=np.nanmean(values, axis=0),
+                      low=np.percentile(boot, tail, axis=0), high=np.percentile(boot, 100 - tail, axis=0))
 
 # %% ../../nbs/18_engine.ipynb #03e27975
 def save_engine_result(result: EngineResult, folder, key: str = "") -> Path:

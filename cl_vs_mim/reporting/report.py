@@ -149,7 +149,10 @@ def environment() -> dict:
 def verdict_counts(claims: pd.DataFrame, null) -> str:
     "N hold, N do not hold, N inconclusive, N not checkable, and the null control's false-positive rate."
     cc = claims.verdict.value_counts()
-    rate = ("undefined (the null control needs ≥ 4 seeds of one method)" if null is None or pd.isna(null.fpr)
+    from cl_vs_mim.reporting.verdict import CORE_SEEDS, MIN_SEEDS
+    # two disjoint halves of one method's seeds, each as many as the rule needs: 2 × 3 for the MoCo v3–SimMIM parts
+    rate = (f"undefined (its two disjoint seed halves of one method need ≥ {2 * CORE_SEEDS} seeds for the MoCo v3–SimMIM "
+            f"parts, ≥ {2 * MIN_SEEDS} for the others)" if null is None or pd.isna(null.fpr)
             else f"{null.fpr:.0%} ({null.decided} of {null.checkable} checkable parts decided; target ≤ 10 %)")
     return (f"Claims (25): {cc.get('holds', 0)} hold, {cc.get('does not hold', 0)} do not hold, "
             f"{cc.get('inconclusive', 0)} inconclusive, {cc.get('not checkable', 0)} not checkable. "
@@ -161,8 +164,9 @@ def summary_markdown(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame
     ic = items.status.value_counts()
     seeds = sorted({int(s) for s in runs.seed.dropna()}) if "seed" in runs else []
     lines = [f"**Profile `{profile.name}`** ({profile.description}). Wall time {seconds / 60:.1f} min "
-             f"(training {runs.seconds.sum() / 60:.1f} min over {len(runs)} runs, of which {int((~runs.cached).sum())} "
-             f"trained in this call; figures {items.seconds.fillna(0).sum() / 60:.1f} min).", "",
+             f"(summed over the processes that ran at once: training {runs.seconds.sum() / 60:.1f} min over {len(runs)} "
+             f"runs, of which {int((~runs.cached).sum())} trained in this call; figures "
+             f"{items.seconds.fillna(0).sum() / 60:.1f} min).", "",
              f"Items (57): {ic.get('produced', 0)} produced, {ic.get('literature', 0)} literature tables rendered from "
              f"the papers, {ic.get('not applicable', 0)} not applicable here, {ic.get('failed', 0)} failed"
              + (f", {ic.get('not run', 0)} not run" if ic.get("not run", 0) else "") + ".",
@@ -265,6 +269,19 @@ def write_readme(index=None, readme=None) -> Path:
 # %% ../../nbs/20b_report.ipynb #3c84b62c
 def _clock(s: float) -> str: return f"{int(s // 60)}:{int(s % 60):02d}"
 
+def _write_image_intervals(resolved: Profile, root: Path) -> None:
+    ("image_intervals.csv: each of the profile's models' per-image metrics with its bootstrap interval over images,"
+     " read from the figures' cached engine passes (a model no figure analysed is analysed now).")
+    from cl_vs_mim.reporting.tables import image_interval_table
+    models = [m for m in resolved.models if m.run is None or m.checkpoint is not None]
+    try:
+        table = image_interval_table(models, resolved.data, resolved.data_path, resolved.images, resolved.batch_size)
+    except Exception as e:   # the figures and claims stand without it; say so, write nothing
+        print(f"cl-vs-mim: image_intervals.csv not written ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})",
+              file=sys.stderr)
+        return
+    save_table(table, root / "image_intervals.csv")
+
 def reproduce(profile: str | Profile = "cpu", out="reports", only=None, runs_root=None, progress: bool = True,
               jobs: int | None = None, **official) -> dict:
     ("Regenerate the items of `profile` into `out/<profile>/` (see the module doc); return the report's tables. `jobs`"
@@ -301,6 +318,7 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
     records = execute_figures(notebooks, resolved, root, jobs, on_done=lambda rec: line(
         f"{rec['item']}: {rec['status']} in {rec['seconds']:.0f} s" + (f" ({rec['error']}; see {root / rec['executed']})" if rec["error"] else "")))
     bar.close()
+    _write_image_intervals(resolved, root)
     items = item_rows(records, prof, selected)
     results = Results(root, ids)   # every figure table read once, for the claims and the null control
     checks = checklist(results, checked=prof.check_claims)

@@ -17,7 +17,7 @@ from ..capture import vit_info
 from ..models import identity_columns
 from ..analysis.attention import (attention_maps, default_queries, summarize_by_block, late_layer_mean,
                                           uniform_attention_distance)
-from ..analysis.engine import (EngineResult, analyze_all, cached_analyze_all, engine_options, to_attention_frame,
+from ..analysis.engine import (EngineResult, analyze_all, cached_analyze_all, engine_options, image_intervals, to_attention_frame,
                                        to_block_frame, to_representation_frames, to_similarity_frame,
                                        to_token_transform_frame)
 from ..analysis.mae import analyze_model_blocks, block_outputs, relative_spectra
@@ -31,10 +31,10 @@ from ..plots import display_image
 from .profiles import ModelSpec, IDENTITY
 
 # %% auto #0
-__all__ = ['ANALYSIS_VERSION', 'ENGINE_DEFAULTS', 'engine_cache_dir', 'engine_results', 'engine_table', 'attention_table',
-           'attention_tables', 'attention_map_tables', 'property_by_block', 'spectra_tables', 'fourier_tables',
-           'similarity_tables', 'token_svd_tables', 'first_layer_tables', 'mae_decoder_table', 'head_nmi_tables',
-           'token_cluster_tables', 'figure_tables']
+__all__ = ['ANALYSIS_VERSION', 'ENGINE_DEFAULTS', 'engine_cache_dir', 'engine_results', 'engine_table', 'image_interval_table',
+           'attention_table', 'attention_tables', 'attention_map_tables', 'property_by_block', 'spectra_tables',
+           'fourier_tables', 'similarity_tables', 'token_svd_tables', 'first_layer_tables', 'mae_decoder_table',
+           'head_nmi_tables', 'token_cluster_tables', 'figure_tables']
 
 # %% ../../nbs/20d_tables.ipynb #7d722784
 ANALYSIS_VERSION = 1  # bump when a metric's definition changes, to invalidate cached tables
@@ -84,6 +84,13 @@ def engine_table(models, data: str = "fashion-mnist", data_path=None, images: in
     "The engine's tidy table (`TABLE_COLUMNS`: one row per number) of every model spec, with its identity columns."
     results = engine_results(models, data, data_path, images, batch_size, cache_dir, progress, **options)
     return pd.concat([r.table.assign(**spec.identity()) for spec, r in results], ignore_index=True)
+
+def image_interval_table(models, data: str = "fashion-mnist", data_path=None, images: int = 1000, batch_size: int = 32,
+                         cache_dir=True, progress: bool = False, reps: int = 1000, **options) -> pd.DataFrame:
+    ("Per model spec and (depth, point, metric): the mean over images and its bootstrap interval over images"
+     " (`analysis.engine.image_intervals`), from the same cached pass the figures read; with identity columns.")
+    results = engine_results(models, data, data_path, images, batch_size, cache_dir, progress, **options)
+    return pd.concat([image_intervals(r.per_image, reps).assign(**spec.identity()) for spec, r in results], ignore_index=True)
 
 # %% ../../nbs/20d_tables.ipynb #3e6bdb46
 def _per_head(results, divergence: bool) -> pd.DataFrame:
