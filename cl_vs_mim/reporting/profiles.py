@@ -62,9 +62,26 @@ class ModelSpec:
             raise CLVsMimError(f"model '{self.label}': stage {self.stage!r} is not one of {list(STAGES)}")
 
     @classmethod
-    def of(cls, spec) -> "ModelSpec":
-        "`spec` itself, or the ModelSpec of its dict (the figure notebooks receive specs as papermill dicts)."
-        return spec if isinstance(spec, cls) else cls(**spec)
+    def of(cls, spec, source: str | None = None, img_size: int | None = None, name: str | None = None) -> "ModelSpec":
+        ("THE way to a model, with `.build()`: `spec` itself, the ModelSpec of its dict (the figure notebooks receive"
+         " specs as papermill dicts), or of a checkpoint file (any layout `cl_vs_mim.pretrained` reads; `source` names it"
+         " when the file cannot tell; `name` prefixes the label).")
+        if isinstance(spec, cls): return spec
+        if isinstance(spec, dict): return cls(**spec)
+        if not isinstance(spec, (str, os.PathLike)):
+            raise CLVsMimError(f"a model is a ModelSpec, its dict or a checkpoint path, not {type(spec).__name__}")
+        from cl_vs_mim.pretrained import plan_checkpoint
+        return cls.of_plan(plan_checkpoint(spec, source=source, img_size=img_size), name)
+
+    @classmethod
+    def of_plan(cls, plan, name: str | None = None) -> "ModelSpec":
+        "The ModelSpec of a `pretrained.CheckpointPlan` (its file read once): label, architecture, source and identity."
+        method = plan.source
+        tag = FAMILY.get(method)
+        label = f"{name}: {plan.label}" if name else plan.label
+        # absolute: the figure notebooks run with their output folder as the working directory
+        return cls(f"{label} ({tag})" if tag else label, plan.arch, plan.kwargs, str(Path(plan.path).resolve()), plan.source,
+                   family=tag, method=method, stage="FT" if plan.fine_tuned else "pre-trained")
 
     def identity(self) -> dict:
         "The identity columns of this model's rows in every table (`IDENTITY`)."
@@ -149,16 +166,9 @@ def official_profile(checkpoints: dict, data: str = "folder", data_path=None, im
                            "(any of " + ", ".join(SOURCES) + "; the URLs are in the index page)")
     if data in ("folder", "hf") and not data_path:
         raise CLVsMimError(f"the official profile needs images: --data {data} PATH (e.g. the ImageNet validation folder)")
-    specs, plans = [], []
-    for name, path in checkpoints.items():
-        plan = plan_checkpoint(path, source=name if name in SOURCES else None, img_size=img_size)
-        plans.append(plan)
-        method = name if name in SOURCES else plan.source
-        tag = FAMILY.get(method)
-        label = plan.label if name in SOURCES else f"{name}: {plan.label}"
-        # absolute: the figure notebooks run with their output folder as the working directory
-        specs.append(ModelSpec(f"{label} ({tag})" if tag else label, plan.arch, plan.kwargs, str(Path(path).resolve()),
-                               plan.source, family=tag, method=method, stage="FT" if plan.fine_tuned else "pre-trained"))
+    plans = [plan_checkpoint(path, source=name if name in SOURCES else None, img_size=img_size)
+             for name, path in checkpoints.items()]
+    specs = [ModelSpec.of_plan(plan, None if name in SOURCES else name) for name, plan in zip(checkpoints, plans)]
     figure_models = {}
     maes = [(s, plan) for s, plan in zip(specs, plans) if any(k.startswith(("decoder_embed.", "decoder.embed.")) for k in plan.dropped)]
     mim = [s for s in specs if s.family == "MIM" and s.source != "mae"]
