@@ -15,11 +15,11 @@ from .analysis.attention import query_box
 
 # %% auto #0
 __all__ = ['SEED_SPREAD', 'FAMILY_ORDER', 'FAMILY_STYLE', 'SIMILARITY_TITLES', 'TOKEN_SPREAD_PANELS', 'legend_column',
-           'one_per_series', 'plot_by_depth', 'display_image', 'plot_attention_maps', 'family_styles', 'plot_by_family',
-           'plot_layer_probe', 'plot_hybrid', 'plot_local_attention', 'plot_reinit', 'plot_attention_map_table',
-           'plot_attention_distance', 'plot_attention_by_family', 'plot_similarity', 'plot_token_projections',
-           'plot_token_spread', 'plot_first_layer', 'plot_spectra', 'plot_mae_decoder', 'plot_token_clusters',
-           'plot_finetuned', 'plot_robustness']
+           'one_per_series', 'shown_models', 'plot_by_depth', 'display_image', 'plot_attention_maps', 'family_styles',
+           'plot_by_family', 'plot_layer_probe', 'plot_hybrid', 'plot_local_attention', 'plot_reinit',
+           'plot_attention_map_table', 'plot_attention_distance', 'plot_attention_by_family', 'plot_similarity',
+           'plot_token_projections', 'plot_token_spread', 'plot_first_layer', 'plot_spectra', 'plot_mae_decoder',
+           'plot_token_clusters', 'plot_finetuned', 'plot_robustness']
 
 # %% ../nbs/11_plots.ipynb #485de4c7
 def legend_column(df) -> str:
@@ -32,6 +32,11 @@ def one_per_series(df: pd.DataFrame) -> pd.DataFrame:
     "The rows of the first model of each legend entry: a panel of one model's picture shows one seed per series."
     legend = legend_column(df)
     return df if legend == "model" else df[df.model.isin(df.drop_duplicates(legend).model)]
+
+def shown_models(df: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+    "(`one_per_series` rows, their model labels in order): the models a one-picture-per-model figure draws."
+    rows = one_per_series(df)
+    return rows, list(dict.fromkeys(rows.model))
 
 # %% ../nbs/11_plots.ipynb #04ca2099
 def plot_by_depth(summary, metric: str, ylabel: str, ax=None, ylim=None, title: str | None = None):
@@ -257,8 +262,7 @@ def plot_similarity(table: pd.DataFrame, title: str | None = None):
 
 def plot_token_projections(points: pd.DataFrame, title: str | None = None):
     "P-Fig6a: the SVD-basis scatter of each (model, block) of a points table, models in rows (one seed per series)."
-    points = one_per_series(points)
-    models = list(dict.fromkeys(points.model))
+    points, models = shown_models(points)
     ncols = int(points.groupby("model").block.nunique().max())
     fig, axes = plt.subplots(len(models), ncols, figsize=(3.6 * ncols, 3.5 * len(models)), dpi=120, squeeze=False)
     for row, label in zip(axes, models):
@@ -286,8 +290,7 @@ def plot_token_spread(table: pd.DataFrame, title: str | None = None):
 
 def plot_first_layer(points: pd.DataFrame, sigma: pd.DataFrame, title: str | None = None):
     "P-FigE3: (a) one image's tokens around block 1 per model; (b, c) the log σ₂ value against depth, block 1 shaded."
-    points = one_per_series(points)
-    models = list(dict.fromkeys(points.model))
+    points, models = shown_models(points)
     ncols = max(len(models), 2)
     fig, axes = plt.subplots(2, ncols, figsize=(4.2 * ncols, 7.2), dpi=120, squeeze=False)
     for ax in axes[0, len(models):]: ax.axis("off")
@@ -357,8 +360,7 @@ def plot_mae_decoder(table: pd.DataFrame, title: str | None = None):
 
 def plot_token_clusters(points: pd.DataFrame, scores: pd.DataFrame, title: str | None = None):
     "P-FigE2: each model's t-SNE of its tokens (one seed per series), titled with its block and silhouette scores."
-    points = one_per_series(points)
-    models = list(dict.fromkeys(points.model))
+    points, models = shown_models(points)
     fig, axes = plt.subplots(1, len(models), figsize=(4 * len(models), 3.9), dpi=120, squeeze=False)
     for ax, label in zip(axes[0], models):
         mine = scores[scores.model == label]

@@ -393,13 +393,13 @@ def resolve_profile(profile: Profile, runs_root=None, progress: bool = True, on_
         raise CLVsMimError(f"jobs={jobs!r}: give a whole number of runs to train at once, at least 1 (e.g. --jobs 2)")
     root = Path(runs_root if runs_root is not None else "runs") / profile.name   # the working directory's
     cache, done = RunCache(root), {}
-    parallel = [n for n in profile.runs if cache.status(n, profile.runs) != "done"] if jobs > 1 else []
+    missing = [n for n in profile.runs if cache.status(n, profile.runs) != "done"]
     for name in profile.runs:  # finished runs are read; in one process, upstream runs are listed (and trained) first
-        if name in parallel: continue
-        if on_start and cache.status(name, profile.runs) != "done": on_start(name)
+        if name in missing and jobs > 1: continue
+        if name in missing and on_start: on_start(name)
         done[name] = cache.get(name, profile.runs, progress=progress)
         if on_run: on_run(done[name])
-    if parallel: _train_in_parallel(root, profile.runs, parallel, done, jobs, on_run, on_start)
+    if missing and jobs > 1: _train_in_parallel(root, profile.runs, missing, done, jobs, on_run, on_start)
     done = {n: done[n] for n in profile.runs}
     folders = {n: r.dir.resolve() for n, r in done.items()}
     seeds = {n: int(json.loads((f / "config.json").read_text())["seed"]) for n, f in folders.items()}   # each run's own config
