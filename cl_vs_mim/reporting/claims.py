@@ -697,20 +697,20 @@ def supervised(source, value) -> Group: return group("supervised ViT", source, v
 def shape_reliance(r: Results):
     "Shape bias of the linear-probe models: MoCo v3 > supervised, MoCo v3 > SimMIM, SimMIM < supervised."
     v = only("shape_bias")
-    yield versus(r, "P-Fig08 shape bias: MoCo v3 > supervised ViT", moco(P08, v), supervised(P08, v), ">", guard=True)
-    yield versus(r, "P-Fig08 shape bias: MoCo v3 > SimMIM", moco(P08, v), simmim(P08, v), ">", guard=True)
-    yield versus(r, "P-Fig08 shape bias: SimMIM < supervised ViT", simmim(P08, v), supervised(P08, v), "<", guard=True)
+    yield versus(r, "P-Fig08 shape bias: MoCo v3 > supervised ViT", moco(P08, v, PROBE_STAGES), supervised(P08, v), ">", guard=True)
+    yield versus(r, "P-Fig08 shape bias: MoCo v3 > SimMIM", moco(P08, v, PROBE_STAGES), simmim(P08, v, PROBE_STAGES), ">", guard=True)
+    yield versus(r, "P-Fig08 shape bias: SimMIM < supervised ViT", simmim(P08, v, PROBE_STAGES), supervised(P08, v), "<", guard=True)
 
 @claim(9)
 def high_frequency_noise(r: Results):
     "Accuracy drop under high-frequency noise SimMIM > MoCo for LP (P-Fig08) and FT (P-FigF2) models, with a smaller gap after FT."
     v = only("high_freq_drop")
-    yield versus(r, "P-Fig08 LP models, high-frequency noise accuracy drop: SimMIM > MoCo v3", simmim(P08, v), moco(P08, v),
+    yield versus(r, "P-Fig08 LP models, high-frequency noise accuracy drop: SimMIM > MoCo v3", simmim(P08, v, PROBE_STAGES), moco(P08, v, PROBE_STAGES),
                  ">", guard=True)
     yield versus(r, "P-FigF2 FT models, high-frequency noise accuracy drop: SimMIM > MoCo v3", simmim(F2, v, "FT"),
                  moco(F2, v, "FT"), ">")
     yield gap_change(r, "P-Fig08 → P-FigF2 the gap (SimMIM − MoCo v3) is smaller after FT", simmim(F2, v, "FT"),
-                     moco(F2, v, "FT"), simmim(P08, v), moco(P08, v), "<", ("SimMIM", "MoCo v3"), ("FT", "LP"))
+                     moco(F2, v, "FT"), simmim(P08, v, PROBE_STAGES), moco(P08, v, PROBE_STAGES), "<", ("SimMIM", "MoCo v3"), ("FT", "LP"))
 
 @claim(10)
 def layer_probe(r: Results):

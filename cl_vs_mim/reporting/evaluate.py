@@ -25,12 +25,12 @@ from ..analysis.layerwise import (POOLS, REINIT_COLUMNS, block_numbers, probe_da
 from ..analysis.attention import early_blocks, late_blocks
 from ..analysis.robustness import fine_tuned_classifier
 from .profiles import ModelSpec
-from .tables import property_by_block
+from .tables import property_by_block, probe_run_of
 
 # %% auto #0
 __all__ = ['PROBE_COLUMNS', 'FINETUNE_COLUMNS', 'evaluate_encoder', 'evaluate_pixels', 'probe_table', 'evaluate_runs',
-           'finetune_reinit_runs', 'probe_run_table', 'probe_run_of', 'probe_results_table', 'finetune_table',
-           'local_attention_table', 'hybrid_claims', 'hybrid_tables', 'reinit_results']
+           'finetune_reinit_runs', 'probe_run_table', 'probe_results_table', 'finetune_table', 'local_attention_table',
+           'hybrid_claims', 'hybrid_tables', 'reinit_results']
 
 # %% ../../nbs/19a_evaluate.ipynb #777b2011
 def evaluate_encoder(model: str, init_from, out_dir, train_images: int = 20000, test_images: int | None = None,
@@ -150,13 +150,6 @@ def probe_run_table(folder) -> pd.DataFrame:
                          n_train=cfg.get('train_images'), n_test=cfg.get('test_images')))
     if not rows: raise CLVsMimError(f"{folder / 'results.json'} has no test accuracy: was the run evaluated?")
     return pd.DataFrame(rows).sort_values(['block', 'pool'], ignore_index=True)
-
-def probe_run_of(spec) -> Path | None:
-    "The folder of the finished linear-probe run whose encoder.pt is `spec`'s checkpoint; None when it is not one."
-    spec = ModelSpec.of(spec)
-    folder = Path(spec.checkpoint).parent if spec.checkpoint else None
-    if folder is None or not ((folder / 'config.json').is_file() and (folder / 'results.json').is_file()): return None
-    return folder if json.loads((folder / 'config.json').read_text()).get('method') == 'linear_probe' else None
 
 PROBE_COLUMNS = [*IDENTITY, 'block', 'pool', 'classifier', 'accuracy', 'n_train', 'n_test', 'source']
 

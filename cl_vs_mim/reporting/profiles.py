@@ -14,11 +14,11 @@ import timm
 from ..models import IDENTITY, FMNIST_MODELS  # importing models also registers the project's small ViTs with timm
 
 # %% auto #0
-__all__ = ['FAMILIES', 'STAGES', 'FAMILY', 'PRETRAINED', 'TRAINED', 'FINETUNED', 'PROBED', 'REINIT', 'REINIT_METHODS', 'SEEDS',
-           'RANDOM_LABEL', 'RANDOM_ARCH', 'RUN_IDENTITY', 'PROFILES', 'FIGURES', 'FIGURES_DIR', 'load_model',
-           'ModelSpec', 'Profile', 'official_profile', 'run_name', 'training_plan', 'trained_profile', 'get_profile',
-           'needed_runs', 'default_jobs', 'resolve_profile', 'profile_identities', 'Figure', 'figure_id',
-           'figure_notebooks', 'missing_figures']
+__all__ = ['FAMILIES', 'STAGES', 'FAMILY', 'PRETRAINED', 'TRAINED', 'CPU_TRAINED', 'FINETUNED', 'PROBED', 'REINIT',
+           'REINIT_METHODS', 'SEEDS', 'FINETUNE_SEEDS', 'RANDOM_LABEL', 'RANDOM_ARCH', 'RUN_IDENTITY', 'PROFILES',
+           'FIGURES', 'FIGURES_DIR', 'load_model', 'ModelSpec', 'Profile', 'official_profile', 'run_name',
+           'training_plan', 'trained_profile', 'get_profile', 'needed_runs', 'default_jobs', 'resolve_profile',
+           'profile_identities', 'Figure', 'figure_id', 'figure_notebooks', 'missing_figures']
 
 # %% ../../nbs/20_reproduce.ipynb #e66fcdd6
 def load_model(arch: str, checkpoint: str | os.PathLike | None = None, verbose: bool = True, **kwargs) -> torch.nn.Module:
@@ -137,6 +137,7 @@ class Profile:
     skip: dict = field(default_factory=dict)           # figure id → why this profile does not run it (and what does)
     check_claims: bool = True                          # False: the models are not trained enough to test any claim
     run_identity: dict = field(default_factory=dict)   # pre-training run name → its family, method, λ (runs.csv)
+    runs_folder: str | None = None                     # runs/<this>/ (default: the name); cpu-long shares cpu's runs
 
     def models_for(self, figure: str | None = None) -> tuple:
         "The models figure `figure` analyses: its own list when the profile has one, else the profile's models."
@@ -214,14 +215,23 @@ PRETRAINED = {"moco_v3": "MoCo v3 (CL)", "simmim": "SimMIM (MIM)", "mae": "MAE (
 #: ConMIM inform no claim a trained profile can check (claim 15 needs one local kernel against global attention, claim
 #: 25 ConMIM's fine-tune), so their recipes stay (`make pretrain`) but the profiles leave them out.
 TRAINED = ("moco_v3", "simmim", "mae", "hybrid", "moco_v3_local", "cmae")
+#: what `cpu` pre-trains within its hour: the seeded core pair and the cheap MIM / CL+MIM runs of P-Fig10 and P-FigC1.
+#: The hybrid (12 CPU-min a seed: MoCo's two views plus SimMIM's) and the local-attention MoCo v3 (11 CPU-min with its
+#: probe and fine-tune) decide nothing at one seed (claims 13-15 need ≥ 2 seeds each), so they train in `cpu-long`.
+CPU_TRAINED = ("moco_v3", "simmim", "mae", "cmae")
 # fine-tuned for P-FigF1/F2/F3 and P-FigD1 (MAE/CMAE/ConMIM fine-tunes would check claims 19 and 25 fully)
 FINETUNED = ("moco_v3", "simmim", "moco_v3_local")
 PROBED = TRAINED   # every pre-training run gets Park's every-block linear probe (P-Fig11, P-Fig12, P-FigD1)
 REINIT = (("first", 2), ("last", 2))  # Park Fig. F.3 at a third of the 6 blocks
 REINIT_METHODS = ("moco_v3", "simmim")
 #: training seeds per pre-training run (the rest: seed 0 only). Every claim that compares MoCo v3 with SimMIM needs
-#: `verdict.CORE_SEEDS` of each; a seed's probe and fine-tunes use the same seed.
-SEEDS = {"moco_v3": 3, "simmim": 3, "random": 3}
+#: `verdict.CORE_SEEDS` of each; a seed's probe and fine-tunes use the same seed. SimMIM, the cheaper of the pair, gets
+#: twice as many: its seeds 3-5 are the null control's second half (`claims.null_control_table`: SimMIM seeds 0-2
+#: against SimMIM seeds 3-5 playing MoCo v3, the same 3-against-3 test as the claims).
+SEEDS = {"moco_v3": 3, "simmim": 6, "random": 3}
+#: seeds that get the fine-tunes (and re-initialised fine-tunes): the claims' 3; the null control's extra seeds are
+#: pre-trained, probed and analysed, so its FT parts are not checkable (and do not count in its rate)
+FINETUNE_SEEDS = 3
 #: the untrained control every claim about learned representations is also compared with (`verdict.versus_baseline`):
 #: the encoder every cpu method trains, randomly initialised from the seed, and its every-block linear probe
 RANDOM_LABEL, RANDOM_ARCH = "untrained ViT (random init)", "vit_tiny_d6_patch4_28"
@@ -230,14 +240,14 @@ def run_name(method: str, seed: int = 0, evaluation: str = "") -> str:
     "The plan's name of a run: 'moco_v3', 'moco_v3-s1', 'moco_v3-s1-finetune' (seed 0 keeps the names runs had before seeds)."
     return "-".join(p for p in (method, f"s{seed}" if seed else "", evaluation) if p)
 
-def training_plan(prefix: str, seeds: dict | None = None) -> dict:
-    "Every run the figures of a trained profile need: pre-training, probes, fine-tunes, re-initialised fine-tunes, per seed."
+def training_plan(prefix: str, seeds: dict | None = None, trained=TRAINED, finetune_seeds: int = FINETUNE_SEEDS) -> dict:
+    "Every run the figures of a trained profile need: pre-training, probes, fine-tunes (of the first `finetune_seeds` seeds), re-initialised fine-tunes, per seed."
     from cl_vs_mim.training.runs import Run
     from cl_vs_mim.training.recipes import RECIPES
     from cl_vs_mim.training.methods import encoder_kwargs
     seeds = SEEDS if seeds is None else seeds
     plan = {}
-    for m in TRAINED:
+    for m in trained:
         pre = RECIPES[f"{prefix}-{m}"]
         encoder = encoder_kwargs(pre.method, pre.model_kwargs, pre.method_kwargs)   # e.g. local MoCo's attention window
         for s in range(seeds.get(m, 1)):
@@ -246,6 +256,7 @@ def training_plan(prefix: str, seeds: dict | None = None) -> dict:
             base = run_name(m, s)
             plan[base] = Run(f"{prefix}-{m}", set=seed)
             if m in PROBED: plan[run_name(m, s, "probe")] = Run(f"{prefix}-linear_probe", set=down, init=base)
+            if s >= finetune_seeds: continue
             if m in FINETUNED: plan[run_name(m, s, "finetune")] = Run(f"{prefix}-finetune", set=down, init=base)
             if m in REINIT_METHODS:
                 plan |= {run_name(m, s, f"finetune-reinit-{w}{k}"): Run(f"{prefix}-finetune-reinit-{w}{k}", set=down, init=base)
@@ -272,8 +283,10 @@ def _run(method: str, seed: int = 0, evaluation: str = "", label: str | None = N
                      options=options, stage=_STAGE[evaluation], seed=seed, series=series, **RUN_IDENTITY[method])
 
 def _seeded(method: str, seeds: dict, evaluation: str = "", label: str | None = None, **options) -> tuple:
-    "The run models of `method` at each of its seeds."
-    return tuple(_run(method, s, evaluation, label, **options) for s in range(seeds.get(method, 1)))
+    "The run models of `method` at each of its seeds (a fine-tune: each of its fine-tuned seeds, `seeds['finetune']`)."
+    n = seeds.get(method, 1)
+    if evaluation == "finetune": n = min(n, seeds.get("finetune", FINETUNE_SEEDS))
+    return tuple(_run(method, s, evaluation, label, **options) for s in range(n))
 
 def _untrained(seeds: dict, evaluation: str = "") -> tuple:
     "The untrained control at each of its seeds: the random-init encoder, or (evaluation='probe') its probe run."
@@ -286,44 +299,54 @@ def _untrained(seeds: dict, evaluation: str = "") -> tuple:
     return tuple(out)
 
 def trained_profile(name: str, prefix: str, description: str, images: int, batch_size: int,
-                    seeds: dict | None = None) -> Profile:
-    "A profile whose figures analyse the runs of `training_plan(prefix, seeds)`, trained on demand by the run cache."
-    seeds = SEEDS if seeds is None else seeds
+                    seeds: dict | None = None, trained=TRAINED, finetune_seeds: int = FINETUNE_SEEDS) -> Profile:
+    "A profile whose figures analyse the runs of `training_plan(prefix, seeds, trained)`, trained on demand by the run cache."
+    seeds = {**(SEEDS if seeds is None else seeds), "finetune": finetune_seeds}
     core = lambda evaluation="": (*_seeded("moco_v3", seeds, evaluation), *_seeded("simmim", seeds, evaluation),
                                   *_untrained(seeds, evaluation))
-    plan = training_plan(prefix, seeds)
+    plan = training_plan(prefix, seeds, trained, finetune_seeds)
     local = lambda evaluation="": (*_seeded("moco_v3_local", seeds, evaluation),
                                    *_seeded("moco_v3", seeds, evaluation, "MoCo v3, global attention (CL)"))
     reinit = [{"label": PRETRAINED[m], "method": m, "family": RUN_IDENTITY[m]["family"], "seed": s, "which": w, "k": k,
                "path": {"run": run_name(m, s, f"finetune-reinit-{w}{k}" if k else "finetune")}}
-              for m in REINIT_METHODS for s in range(seeds.get(m, 1)) for w, k in (*REINIT, ("none", 0))]
+              for m in REINIT_METHODS for s in range(min(seeds.get(m, 1), finetune_seeds)) for w, k in (*REINIT, ("none", 0))]
+    later = f"train in cpu-long (cl-vs-mim reproduce --profile cpu-long), not in {name}"
+    figure_models = {
+        "P-Fig08": core("probe"),   # scored through their probe runs' last-block CLS heads (the LP of P-Fig11)
+        "P-Fig10": (_run("mae", label="MAE with its decoder (MIM)", decoder=True), *_seeded("simmim", seeds)),
+        "P-Fig11": core("probe"),
+        "P-Fig12": (*core(), *_seeded("hybrid", seeds), *core("probe"), *_seeded("hybrid", seeds, "probe")),
+        "P-FigC1": (*core(), *(m for k in ("mae", "cmae") for m in _seeded(k, seeds))),
+        "P-FigD1": (*local("probe"), *local("finetune")),
+        "P-FigF1": (*core(), *_seeded("moco_v3", seeds, "finetune"), *_seeded("simmim", seeds, "finetune")),
+        "P-FigF2": (*_seeded("moco_v3", seeds, "finetune"), *_seeded("simmim", seeds, "finetune")),
+    }
+    skip = {"P-FigC2": f"needs MoCo v3 and SimMIM pre-trained at three widths (six more runs); the {prefix} profile "
+                       f"trains one width. At paper scale: cl-vs-mim reproduce --profile official --checkpoint "
+                       f"vit_s_moco=FILE --checkpoint vit_s_simmim=FILE --checkpoint vit_b_moco=FILE ... "
+                       f"--data folder DIR --only P-FigC2"}
+    for fig, runs, what in (("P-Fig12", "hybrid", "the λ = 0.2 CL+MIM hybrid's runs"),
+                            ("P-FigD1", "moco_v3_local", "the local-attention MoCo v3 runs"),
+                            ("P-Fig10", "mae", "the MAE run"), ("P-FigC1", "cmae", "the MAE and CMAE runs")):
+        if runs not in trained: figure_models.pop(fig); skip[fig] = f"{what} {later}"
     return Profile(
         name, description, core(), images=images, batch_size=batch_size, runs=plan, check_claims=prefix != "smoke",
-        run_identity={**{run_name(m, s): RUN_IDENTITY[m] for m in TRAINED for s in range(seeds.get(m, 1))},
+        run_identity={**{run_name(m, s): RUN_IDENTITY[m] for m in trained for s in range(seeds.get(m, 1))},
                       **{run_name("random", s, "probe"): dict(family="random") for s in range(seeds.get("random", 1))}},
-        figure_models={
-            "P-Fig10": (_run("mae", label="MAE with its decoder (MIM)", decoder=True), *_seeded("simmim", seeds)),
-            "P-Fig11": core("probe"),
-            "P-Fig12": (*core(), *_seeded("hybrid", seeds), *core("probe"), *_seeded("hybrid", seeds, "probe")),
-            "P-FigC1": (*core(), *(m for k in ("mae", "cmae") for m in _seeded(k, seeds))),
-            "P-FigD1": (*local("probe"), *local("finetune")),
-            "P-FigF1": (*core(), *_seeded("moco_v3", seeds, "finetune"), *_seeded("simmim", seeds, "finetune")),
-            "P-FigF2": (*_seeded("moco_v3", seeds, "finetune"), *_seeded("simmim", seeds, "finetune")),
-        },
-        figure_params={"P-FigF3": {"runs": reinit}},
-        skip={"P-FigC2": f"needs MoCo v3 and SimMIM pre-trained at three widths (six more runs); the {prefix} profile "
-                         f"trains one width. At paper scale: cl-vs-mim reproduce --profile official --checkpoint "
-                         f"vit_s_moco=FILE --checkpoint vit_s_simmim=FILE --checkpoint vit_b_moco=FILE ... "
-                         f"--data folder DIR --only P-FigC2"})
+        figure_models=figure_models, figure_params={"P-FigF3": {"runs": reinit}}, skip=skip, runs_folder=prefix)
 
 PROFILES = {
-    "smoke": trained_profile("smoke", "smoke", "CI-sized: every run of the cpu profile for 8 steps on 64 images (the "
-                             "core pair at 2 seeds), every figure on 8 test images: the pipeline end to end, no claim "
-                             "checked", 8, 8, seeds={"moco_v3": 2, "simmim": 2, "random": 2}),
-    "cpu": trained_profile("cpu", "cpu", "embedded default: 6 pre-training methods (30,000 Fashion-MNIST images each, bf16 "
-                           "where the CPU has it), MoCo v3, SimMIM and the untrained control at 3 seeds each, every-block "
-                           "probes and fine-tunes, two runs at a time on 2 CPU cores; figures on 1,000 class-balanced test "
-                           "images", 1000, 100),
+    "smoke": trained_profile("smoke", "smoke", "CI-sized: every run of the cpu and cpu-long profiles for 8 steps on 64 "
+                             "images (the core pair at 2 seeds, a third SimMIM seed without fine-tunes), every figure on 8 "
+                             "test images: the pipeline end to end, no claim checked", 8, 8,
+                             seeds={"moco_v3": 2, "simmim": 3, "random": 2}, finetune_seeds=2),
+    "cpu": trained_profile("cpu", "cpu", "embedded default: MoCo v3 and SimMIM (3 seeds each, with every-block probes and "
+                           "fine-tunes; 3 more SimMIM seeds for the null control), MAE and CMAE, 30,000 Fashion-MNIST images "
+                           "each, bf16 where the CPU has it, an untrained control at 3 seeds, two runs at a time on 2 CPU "
+                           "cores; figures on 1,000 class-balanced test images", 1000, 100, trained=CPU_TRAINED),
+    "cpu-long": trained_profile("cpu-long", "cpu", "cpu plus the λ = 0.2 CL+MIM hybrid and the 3x3 local-attention MoCo "
+                                "v3, 3 seeds each (claims 13-15)", 1000, 100,
+                                seeds={**SEEDS, "hybrid": 3, "moco_v3_local": 3}),
     "gpu": trained_profile("gpu", "gpu", "one accelerator: the cpu runs on the ViT-B-like 14x14 grid (patch 2), 20 epochs "
                            "of Fashion-MNIST each, bf16; figures on all 10,000 test images", 10000, 250),
     "random": _random_profile("random", "random-init small ViTs on 1,000 Fashion-MNIST test images: the metrics' "
@@ -391,7 +414,7 @@ def resolve_profile(profile: Profile, runs_root=None, progress: bool = True, on_
     from cl_vs_mim.pretrained import plan_checkpoint
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise CLVsMimError(f"jobs={jobs!r}: give a whole number of runs to train at once, at least 1 (e.g. --jobs 2)")
-    root = Path(runs_root if runs_root is not None else "runs") / profile.name   # the working directory's
+    root = Path(runs_root if runs_root is not None else "runs") / (profile.runs_folder or profile.name)   # the working directory's
     cache, done = RunCache(root), {}
     missing = [n for n in profile.runs if cache.status(n, profile.runs) != "done"]
     for name in profile.runs:  # finished runs are read; in one process, upstream runs are listed (and trained) first

@@ -25,8 +25,12 @@ from ..analysis.representations import summarize_representations
 from ..analysis.similarity import (SIMILARITY_METRICS, analyze_token_clusters, block_io, block_number,
                                            class_subset, head_kde, head_spread_table, log_second_singular, model_pairs,
                                            pair_differences, token_svd_projection)
-from ..analysis.robustness import (DEFAULT_NOISE_EPS, DEFAULT_CUTOFF, CueConflictFolder, fine_tuned_classifier,
-                                           linear_probe_classifier, probe_train_dataset, robustness_tables)
+from ..analysis.robustness import (DEFAULT_NOISE_EPS, DEFAULT_CUTOFF, CueConflictFolder, ProbeClassifier,
+                                           fine_tuned_classifier, linear_probe_classifier, probe_train_dataset,
+                                           robustness_tables)
+from ..analysis.probing import last_cls_head
+from ..models import linear_head
+from ..training.loop import read_checkpoint
 from ..plots import display_image
 from .profiles import ModelSpec, IDENTITY
 
@@ -34,7 +38,7 @@ from .profiles import ModelSpec, IDENTITY
 __all__ = ['ANALYSIS_VERSION', 'ENGINE_DEFAULTS', 'engine_cache_dir', 'engine_results', 'engine_table', 'image_interval_table',
            'attention_table', 'attention_tables', 'attention_map_tables', 'property_by_block', 'spectra_tables',
            'fourier_tables', 'similarity_tables', 'token_svd_tables', 'first_layer_tables', 'mae_decoder_table',
-           'head_nmi_tables', 'token_cluster_tables', 'figure_tables']
+           'head_nmi_tables', 'token_cluster_tables', 'probe_run_of', 'probe_run_classifier', 'figure_tables']
 
 # %% ../../nbs/20d_tables.ipynb #7d722784
 ANALYSIS_VERSION = 1  # bump when a metric's definition changes, to invalidate cached tables
@@ -279,6 +283,31 @@ def token_cluster_tables(models, data: str = "fashion-mnist", data_path=None, ba
     return pd.concat(points, ignore_index=True), pd.concat(scores, ignore_index=True)
 
 # %% ../../nbs/20d_tables.ipynb #abef6007
+def probe_run_of(spec) -> Path | None:
+    "The folder of the finished linear-probe run whose encoder.pt is `spec`'s checkpoint; None when it is not one."
+    spec = ModelSpec.of(spec)
+    folder = Path(spec.checkpoint).parent if spec.checkpoint else None
+    if folder is None or not ((folder / 'config.json').is_file() and (folder / 'results.json').is_file()): return None
+    return folder if json.loads((folder / 'config.json').read_text()).get('method') == 'linear_probe' else None
+
+def probe_run_classifier(spec, model: torch.nn.Module) -> ProbeClassifier:
+    "`model` (the LP spec's frozen encoder) with its probe run's last-block CLS head: images → the run's LP logits."
+    spec = ModelSpec.of(spec)
+    folder = probe_run_of(spec)
+    if folder is None: raise CLVsMimError(f"model '{spec.label}' has no finished linear-probe run beside its checkpoint ({spec.checkpoint})")
+    cfg, res = (json.loads((folder / f).read_text()) for f in ("config.json", "results.json"))
+    head, last = last_cls_head(res), f"block{len(model.blocks) - 1}_cls"
+    if head != last or not (cfg.get("method_kwargs") or {}).get("final_norm", True):
+        raise CLVsMimError(f"probe run {folder} has no {last} head on final-normed features (its last CLS head is {head}): "
+                           f"P-Fig8 scores the last block's CLS token; probe it with blocks='all' or 'last' and pool 'cls' or 'both'")
+    state = read_checkpoint(folder / "checkpoint.pt")["method"]
+    prefix = f"heads.{head}."
+    weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    probe = linear_head(model.num_features, weights["1.weight"].shape[0]) if "1.weight" in weights else None
+    if probe is None: raise CLVsMimError(f"{folder / 'checkpoint.pt'} has no {prefix}* weights: is it a linear-probe run's checkpoint?")
+    probe.load_state_dict(weights)   # strict: a missing or unknown key is an error
+    return ProbeClassifier(model, probe)
+
 def figure_tables(models, data: str = "fashion-mnist", data_path=None, images: int = 1000, batch_size: int = 64,
                   classifier: str = "probe", train_images: int | None = None, probe_epochs: int = 10,
                   eps: float = DEFAULT_NOISE_EPS, width: float = 0.1 * math.pi, centers=None,
@@ -291,7 +320,12 @@ def figure_tables(models, data: str = "fashion-mnist", data_path=None, images: i
     for spec in models:
         spec = ModelSpec.of(spec)
         model = spec.build(verbose=progress)
-        if classifier == "probe":
+        source = "run" if classifier == "own" or probe_run_of(spec) else "computed"
+        if classifier == "probe" and source == "run": clf = probe_run_classifier(spec, model)
+        elif classifier == "probe":
+            if spec.stage == "LP":
+                raise CLVsMimError(f"model '{spec.label}' is a linear probe (stage LP) but its checkpoint ({spec.checkpoint}) "
+                                   f"is not the encoder.pt of a finished linear-probe run: train its run (cl-vs-mim reproduce does)")
             train = probe_train_dataset(data, model, train_images or 5 * images, data_path, clip=train_images is None)
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
@@ -301,7 +335,7 @@ def figure_tables(models, data: str = "fashion-mnist", data_path=None, images: i
         ds = eval_dataset(data, model, images, path=data_path)
         conflict = CueConflictFolder(cue_conflict_path, eval_transform(model)) if cue_conflict_path else None
         n, s = robustness_tables({spec.label: clf}, ds, centers, width, eps, cutoff, batch_size, conflict, class_map, seed)
-        ids = {k: v for k, v in spec.identity().items() if k != "model"}
+        ids = {k: v for k, v in spec.identity().items() if k != "model"} | dict(source=source)
         noise.append(n.assign(**ids)); shape.append(s.assign(**ids))
     if not noise: raise CLVsMimError("figure_tables needs at least one model spec")
     return pd.concat(noise, ignore_index=True), pd.concat(shape, ignore_index=True)
