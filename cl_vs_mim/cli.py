@@ -10,7 +10,7 @@ from pathlib import Path
 from .core import CLVsMimError, save_table, save_figure, atomic_folder, check_output_folder, no_space_error
 
 # %% auto #0
-__all__ = ['ANALYZE_FILES', 'analysis_model', 'analyze', 'train_config', 'train_command', 'reproduce_profile',
+__all__ = ['ANALYZE_FILES', 'DEFAULT_IMAGES', 'analysis_model', 'analyze', 'train_config', 'train_command', 'reproduce_profile',
            'inspect_checkpoint', 'main']
 
 # %% ../nbs/21_cli.ipynb #514519e1
@@ -47,7 +47,9 @@ def analysis_model(model: str | None = None, checkpoint=None, source: str | None
     print(p, file=stderr or sys.stderr)
     return p.model, f"{p.plan.label} ({Path(checkpoint).name})"
 
-def analyze(model: str | None = None, data=("fashion-mnist",), images: int = 100, checkpoint=None, batch_size: int = 32,
+DEFAULT_IMAGES = 100   # analyze's image count when --images is not given
+
+def analyze(model: str | None = None, data=("fashion-mnist",), images: int | None = None, checkpoint=None, batch_size: int = 32,
             out=None, progress: bool = True, stdout=None, source: str | None = None, img_size: int | None = None,
             encoder: str = "online") -> dict:
     "The `analyze` command: returns {'attention': per-block summary, 'representations': per-depth summary}."
@@ -59,9 +61,12 @@ def analyze(model: str | None = None, data=("fashion-mnist",), images: int = 100
     from cl_vs_mim.analysis.representations import summarize_representations
     from cl_vs_mim.plots import plot_by_depth
     stdout = stdout or sys.stdout
-    check_image_count(images)  # before the (possibly slow) model and checkpoint load
     if batch_size < 1: raise CLVsMimError(f"--batch-size must be at least 1 (got {batch_size})")
     data_source, path = _parse_data(list(data))
+    if images is None:   # the default: 100 images, or every photo of the (shorter) bundled photo list
+        from cl_vs_mim.data import PhotoDataset
+        images = min(DEFAULT_IMAGES, len(PhotoDataset())) if data_source == "photos" else DEFAULT_IMAGES
+    check_image_count(images)  # before the (possibly slow) model and checkpoint load
     stem = Path(checkpoint).stem if checkpoint is not None else (model or "model")
     out = Path(out) if out else Path("reports") / "analyze" / stem  # under the working directory
     check_output_folder(out, ANALYZE_FILES)  # an unwritable or foreign --out fails now, not after the analyses
@@ -218,6 +223,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="cl-vs-mim", description="CL vs MIM in ViTs: analyses, figures and training.")
+    from cl_vs_mim import __version__
+    p.add_argument("--version", action="version", version=f"cl-vs-mim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("analyze", help="attention distance/NMI, Fourier and spectra per depth of one model or checkpoint")
     a.add_argument("--model", help="timm or project model name (random init), or the architecture of a timm --checkpoint")
@@ -229,7 +236,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--encoder", choices=["online", "target"], default="online", help="CMAE: which encoder")
     a.add_argument("--data", nargs="+", default=["fashion-mnist"], metavar="SOURCE",
                    help="fashion-mnist | photos | folder PATH | hf PATH")
-    a.add_argument("--images", type=_positive, default=100, help="number of images (class-balanced)")
+    a.add_argument("--images", type=_positive, help="number of images, class-balanced (default 100; photos: all of them)")
     a.add_argument("--batch-size", type=_positive, default=32)
     a.add_argument("--out", help="output folder, replaced as a whole (default reports/analyze/<model> in the working directory)")
     a.add_argument("--no-progress", action="store_true")
@@ -367,7 +374,7 @@ def _run(args) -> int:
         print(write_readme())
     elif args.command == "profiles":
         from cl_vs_mim.reporting.profiles import PROFILES
-        for p in PROFILES.values(): print(f"{p.name:6s} {p.description}")
+        for p in PROFILES.values(): print(f"{p.name:8s} {p.description}")
         print("official  Park et al. scale from your files: --checkpoint moco_v3=FILE --checkpoint simmim=FILE --data folder DIR")
         print("full   the official profile from CL_VS_MIM_MOCO_V3, CL_VS_MIM_SIMMIM, CL_VS_MIM_IMAGENET_VAL")
     return 0

@@ -5,15 +5,17 @@
 # %% ../nbs/00_core.ipynb #f5c0a959
 from __future__ import annotations
 import contextlib, errno, fcntl, os, random, shutil, tempfile, time, warnings
+import importlib.resources
 from pathlib import Path
 
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['PACKAGE_DIR', 'PROJECT_DIR', 'DATA_DIR', 'LOCK_NAME', 'ensure_torchvision_ops', 'CLVsMimError', 'cache_home',
-           'no_space_error', 'atomic_path', 'atomic_write_text', 'save_table', 'save_figure', 'check_writable',
-           'check_output_folder', 'atomic_folder', 'run_folder_lock', 'seed_everything', 'default_device']
+__all__ = ['PACKAGE_DIR', 'PROJECT_DIR', 'DATA_DIR', 'RESOURCES', 'LOCK_NAME', 'ensure_torchvision_ops', 'CLVsMimError',
+           'resource', 'cache_home', 'no_space_error', 'atomic_path', 'atomic_write_text', 'save_table', 'save_figure',
+           'check_writable', 'check_output_folder', 'atomic_folder', 'run_folder_lock', 'seed_everything',
+           'default_device']
 
 # %% ../nbs/00_core.ipynb #4f2d1e0c
 _TORCHVISION_LIB = None  # keep the Library alive: its definitions are removed when it is garbage-collected
@@ -40,6 +42,15 @@ class CLVsMimError(ValueError):
 PACKAGE_DIR = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd().parent / "cl_vs_mim"
 PROJECT_DIR = PACKAGE_DIR.parent
 DATA_DIR = PROJECT_DIR / "data"
+#: what a wheel ships as package data (`cl_vs_mim/_resources/<name>`) → where it lives in the source checkout
+RESOURCES = {"literature": "data/literature", "photos.csv": "data/photos.csv", "figures": "nbs/figures"}
+
+def resource(name: str, *parts: str) -> Path:
+    "A shipped input (`RESOURCES`): the installed package's copy (a wheel), else the source checkout's (editable)."
+    if name not in RESOURCES: raise CLVsMimError(f"unknown resource {name!r}: choose from {sorted(RESOURCES)}")
+    packaged = importlib.resources.files("cl_vs_mim").joinpath("_resources", name, *parts)
+    if packaged.is_file() or packaged.is_dir(): return Path(str(packaged))
+    return PROJECT_DIR.joinpath(RESOURCES[name], *parts)
 
 def cache_home() -> Path:
     "Where caches live (Hugging Face datasets, attention tables): `$CL_VS_MIM_HOME`, else `~/.cache/cl-vs-mim`."

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .core import CLVsMimError, DATA_DIR, cache_home
+from .core import CLVsMimError, cache_home, resource
 import timm  # after cl_vs_mim.core: its torchvision shim must run first
 import torchvision.transforms as T
 import torchvision.transforms.functional as TF
@@ -258,7 +258,7 @@ class HFImageDataset(torch.utils.data.Dataset):
         return (self.transform(image) if self.transform else TF.to_tensor(image)), int(self.labels[i])
 
 # %% ../nbs/01_data.ipynb #b64e4648
-PHOTOS_CSV = DATA_DIR / "photos.csv"
+PHOTOS_CSV = resource("photos.csv")
 _PHOTO_MODULES = ("skimage.data", "sklearn.datasets")
 _LOADER = re.compile(r"^(?P<module>[\w.]+)\.(?P<fn>\w+)(?:\('(?P<arg>[^']*)'\))?(?:\[(?P<index>\d+)\])?$")
 

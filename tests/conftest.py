@@ -18,3 +18,18 @@ def run_cli(*args, timeout=600):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    ("`cl-vs-mim reproduce --profile smoke` with relative folders, as `make reproduce` runs the cpu profile: once per"
+     " session, shared by test_figures.py and test_browser.py.")
+    from cl_vs_mim.reporting.report import reproduce
+    root = tmp_path_factory.mktemp("run")
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        report = reproduce("smoke", "reports", runs_root="runs", progress=False)
+    finally:
+        os.chdir(cwd)
+    return root / "reports", report

@@ -11,21 +11,6 @@ FIGURES = {
 }
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    "`cl-vs-mim reproduce --profile smoke` with relative folders, as `make reproduce` runs the cpu profile."
-    import os
-    from cl_vs_mim.reporting.report import reproduce
-    root = tmp_path_factory.mktemp("run")
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        report = reproduce("smoke", "reports", runs_root="runs", progress=False)
-    finally:
-        os.chdir(cwd)
-    return root / "reports", report
-
-
 def _rows(path):
     with open(path) as f: return list(csv.DictReader(f))
 

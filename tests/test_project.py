@@ -12,13 +12,43 @@ def settings():
     return c["DEFAULT"]
 
 
-def test_environment_yml_has_the_same_pins_as_settings_ini():
-    s = settings()
-    pins = shlex.split(s["requirements"]) + shlex.split(s["dev_requirements"])
+def lock():
+    "{package: version} of requirements-lock.txt."
+    out = {}
+    for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            out[name.lower().replace("_", "-")] = version
+    return out
+
+
+def test_the_lock_satisfies_every_range_and_environment_yml_uses_it():
+    from packaging.requirements import Requirement
+    s, locked = settings(), lock()
+    for key in ("requirements", "dev_requirements", "lab_requirements", "docs_requirements"):
+        for req in map(Requirement, shlex.split(s[key])):
+            name = req.name.lower().replace("_", "-")
+            assert name in locked, f"{req} ({key}) is not in requirements-lock.txt"
+            assert req.specifier.contains(locked[name], prereleases=True), f"lock {name}=={locked[name]} breaks {req}"
+    # the package asks for ranges (it installs into a research environment); only the nbdev 2 toolchain is exact
+    runtime = [Requirement(r) for r in shlex.split(s["requirements"])]
+    assert not any("==" in str(r.specifier) for r in runtime), [str(r) for r in runtime]
+    assert "jupyterlab" not in {r.name for r in runtime} and "nbdev" not in {r.name for r in runtime}
+    assert {"nbdev==2.4.14", "fastcore<2", "execnb<0.2"} <= set(shlex.split(s["dev_requirements"]))
+    assert locked["torch"].startswith("2.13.0") and locked["nbdev"] == "2.4.14"
     env = re.findall(r'^\s+- "(.+)"$', (ROOT / "environment.yml").read_text(), flags=re.M)
-    assert [p for p in env if p != "-e ."] == pins
-    assert "python=3.11" in (ROOT / "environment.yml").read_text()
-    assert "torch==2.13.0" in pins and "torchvision==0.28.0" in pins and "nbdev==2.4.14" in pins
+    assert env == ["-r requirements-lock.txt", "-e .[dev,lab,docs]"] and "python=3.11" in (ROOT / "environment.yml").read_text()
+    assert "-c requirements-lock.txt" in (ROOT / "Makefile").read_text()
+
+
+def test_setup_ships_the_resources_the_package_reads():
+    "setup.py copies into a wheel exactly the inputs `cl_vs_mim.core.resource` looks for."
+    from cl_vs_mim.core import RESOURCES
+    import ast
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    shipped = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                   and getattr(n.targets[0], "id", "") == "RESOURCES")
+    assert shipped == RESOURCES and all((ROOT / path).exists() for path in RESOURCES.values())
 
 
 def test_nbdev_keeps_papermill_tags():

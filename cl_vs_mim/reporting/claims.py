@@ -11,7 +11,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
-from ..core import CLVsMimError, DATA_DIR
+from ..core import CLVsMimError, resource
 from ..models import IDENTITY
 from .profiles import FIGURES
 from ..analysis.attention import early_blocks, late_blocks
@@ -115,7 +115,7 @@ ITEMS: dict[str, Item] = {i.id: i for i in [
 
 def literature_table(name: str) -> pd.DataFrame:
     "The paper's numbers for table `name` (e.g. 'C-Tab2'), as transcribed from its text into data/literature/."
-    path = DATA_DIR / "literature" / f"{name}.csv"
+    path = resource("literature", f"{name}.csv")
     if not path.exists():
         raise CLVsMimError(f"no literature table '{name}' in {path.parent}: valid names are "
                            f"{', '.join(sorted(p.stem for p in path.parent.glob('*.csv')))}")

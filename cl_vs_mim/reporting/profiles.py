@@ -5,11 +5,11 @@
 # %% ../../nbs/20_reproduce.ipynb #5568665d
 from __future__ import annotations
 import dataclasses, json, os, sys, warnings
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 
 import torch
-from ..core import CLVsMimError, PROJECT_DIR
+from ..core import CLVsMimError, resource
 import timm
 from ..models import IDENTITY, FMNIST_MODELS  # importing models also registers the project's small ViTs with timm
 
@@ -38,6 +38,13 @@ def load_model(arch: str, checkpoint: str | os.PathLike | None = None, verbose: 
 FAMILIES = ("CL", "MIM", "CL+MIM", "supervised", "random")   # how Park et al. group the models they compare
 STAGES = ("pre-trained", "LP", "FT")                          # pre-trained encoder, linear probe, fine-tuned
 
+def _check_source(label: str, source: str | None):
+    "A one-line error unless `source` is None or a `cl_vs_mim.pretrained.SOURCES` key."
+    from cl_vs_mim.pretrained import SOURCES
+    if source is not None and source not in SOURCES:
+        raise CLVsMimError(f"model '{label}': source {source!r} is not one of {sorted(SOURCES)} "
+                           f"(or leave it out: the checkpoint's layout is detected from its keys)")
+
 @dataclass(frozen=True)
 class ModelSpec:
     "One model in a figure: legend label, architecture, weights, and its identity (family, method, stage, λ, seed) as data."
@@ -60,6 +67,7 @@ class ModelSpec:
             raise CLVsMimError(f"model '{self.label}': family {self.family!r} is not one of {list(FAMILIES)}")
         if self.stage not in STAGES:
             raise CLVsMimError(f"model '{self.label}': stage {self.stage!r} is not one of {list(STAGES)}")
+        _check_source(self.label, self.source)
 
     @classmethod
     def of(cls, spec, source: str | None = None, img_size: int | None = None, name: str | None = None) -> "ModelSpec":
@@ -67,11 +75,26 @@ class ModelSpec:
          " specs as papermill dicts), or of a checkpoint file (any layout `cl_vs_mim.pretrained` reads; `source` names it"
          " when the file cannot tell; `name` prefixes the label).")
         if isinstance(spec, cls): return spec
-        if isinstance(spec, dict): return cls(**spec)
+        if isinstance(spec, dict): return cls._of_dict(spec)
         if not isinstance(spec, (str, os.PathLike)):
             raise CLVsMimError(f"a model is a ModelSpec, its dict or a checkpoint path, not {type(spec).__name__}")
         from cl_vs_mim.pretrained import plan_checkpoint
         return cls.of_plan(plan_checkpoint(spec, source=source, img_size=img_size), name)
+
+    @classmethod
+    def _of_dict(cls, d: dict) -> "ModelSpec":
+        "A spec from its dict; with a checkpoint and no `arch` (a user's file, e.g. in papermill -p / -f params.yaml) the"
+        " architecture and its kwargs are read from the file, and the dict's other fields (label, identity) are kept."
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown: raise CLVsMimError(f"model spec {d.get('label', d)!r} has unknown keys {sorted(unknown)}: the keys are "
+                                       f"{[f.name for f in fields(cls)]}")
+        _check_source(d.get("label", "?"), d.get("source"))   # before the file is read
+        if d.get("arch"): return cls(**d)
+        if not d.get("checkpoint"):
+            raise CLVsMimError(f"model spec {d.get('label', d)!r} needs an arch (a timm model name) or a checkpoint file")
+        base = cls.of(d["checkpoint"], d.get("source"), (d.get("kwargs") or {}).get("img_size"))
+        keep = {k: v for k, v in d.items() if k not in ("arch", "kwargs", "checkpoint", "source") and v is not None}
+        return replace(base, **keep)
 
     @classmethod
     def of_plan(cls, plan, name: str | None = None) -> "ModelSpec":
@@ -116,8 +139,9 @@ class ModelSpec:
             p = load_pretrained(self.checkpoint, source=source, img_size=None if decoder else self.kwargs.get("img_size"),
                                 decoder=decoder, encoder=self.options.get("encoder", "online"))
         if p.plan.arch != self.arch or p.plan.kwargs != self.kwargs:
-            raise CLVsMimError(f"'{self.checkpoint}' now loads as {p.plan.arch} {p.plan.kwargs}, not the {self.arch} "
-                               f"{self.kwargs} of this spec: was the file replaced? rebuild the profile")
+            raise CLVsMimError(f"model '{self.label}': {self.checkpoint} loads as {p.plan.arch} {p.plan.kwargs}, but the spec "
+                               f"says {self.arch} {self.kwargs}: leave out arch and kwargs (they are read from the file) "
+                               f"or give the ones the file has")
         if verbose: print(p, file=sys.stderr)
         return p.model
 
@@ -483,7 +507,7 @@ FIGURES = {f.id: f for f in [
 ]}
 
 # %% ../../nbs/20_reproduce.ipynb #4318030a
-FIGURES_DIR = PROJECT_DIR / "nbs" / "figures"
+FIGURES_DIR = resource("figures")   # nbs/figures, or the wheel's copy
 
 def figure_id(notebook) -> str:
     "'P-Fig10' for nbs/figures/P-Fig10_mae_decoder.ipynb."

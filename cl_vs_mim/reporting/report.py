@@ -8,14 +8,15 @@ import contextlib, dataclasses, datetime, html, json, os, platform, subprocess, 
 from pathlib import Path
 
 import pandas as pd
-from ..core import CLVsMimError, PROJECT_DIR, atomic_write_text, save_table, run_folder_lock
+from ..core import CLVsMimError, PROJECT_DIR, atomic_path, atomic_write_text, save_table, run_folder_lock
 from .profiles import (Profile, get_profile, resolve_profile, needed_runs, figure_notebooks, figure_id,
                                          profile_identities, RUN_IDENTITY, default_jobs)
 from .claims import ITEMS, item_ids, Results, checklist, null_control_table, literature_table
 
 # %% auto #0
-__all__ = ['writable_folder', 'execute_figure', 'execute_figures', 'runs_table', 'item_rows', 'environment', 'verdict_counts',
-           'summary_markdown', 'index_html', 'readme_summary_path', 'module_table', 'write_readme', 'reproduce']
+__all__ = ['INLINE_BACKEND', 'writable_folder', 'render_html', 'execute_figure', 'execute_figures', 'runs_table', 'item_rows',
+           'environment', 'verdict_counts', 'summary_markdown', 'index_html', 'readme_summary_path', 'module_table',
+           'write_readme', 'reproduce', 'headless_chromium', 'screenshot_report']
 
 # %% ../../nbs/20b_report.ipynb #04c0832e
 def writable_folder(path) -> Path:
@@ -41,6 +42,36 @@ def _stderr_to(path: Path):
         finally:
             sys.stderr.flush(); os.dup2(saved, 2); os.close(saved)
 
+#: the backend the figure kernels draw with: their plots become image outputs of the executed notebook
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+@contextlib.contextmanager
+def _environ(**values):
+    "Set environment variables for the duration (a kernel started meanwhile inherits them), then restore the old ones."
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try: yield
+    finally:
+        for k, v in saved.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
+
+def render_html(executed) -> Path:
+    "Write the executed notebook `executed` as HTML next to it (its plots embedded as data), atomically."
+    import nbformat
+    from nbconvert import HTMLExporter
+    executed = Path(executed)
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    return atomic_write_text(executed.with_suffix(".html"), body)
+
+def _rendered(executed: Path) -> str:
+    "render_html's page relative to the report folder; '' when there is no executed notebook or it cannot be rendered."
+    if not executed.exists(): return ""
+    try: return f"notebooks/{render_html(executed).name}"
+    except Exception as e:  # the figure stands without its rendering: the report links the .ipynb alone
+        print(f"cl-vs-mim: {executed.name} not rendered as HTML ({type(e).__name__}: {e})", file=sys.stderr)
+        return ""
+
 def execute_figure(notebook: Path, profile: Profile, root: Path) -> dict:
     "Run one figure notebook for `profile` under `root`; return its record (status produced | failed, seconds, files)."
     import papermill as pm
@@ -49,7 +80,7 @@ def execute_figure(notebook: Path, profile: Profile, root: Path) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True); executed.parent.mkdir(parents=True, exist_ok=True)
     t0, error = time.perf_counter(), None
     try:
-        with _stderr_to(executed.with_suffix(".log")):
+        with _stderr_to(executed.with_suffix(".log")), _environ(MPLBACKEND=INLINE_BACKEND):
             pm.execute_notebook(str(notebook), str(executed), parameters=profile.figure_parameters(out_dir.resolve(), fid),
                                 cwd=str(out_dir), progress_bar=False, kernel_name="python3", log_output=False)
     except pm.PapermillExecutionError as e:
@@ -57,9 +88,10 @@ def execute_figure(notebook: Path, profile: Profile, root: Path) -> dict:
     except Exception as e:  # the kernel died, the notebook is unreadable, ...
         error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     files = sorted(p.name for p in out_dir.iterdir() if p.suffix in (".png", ".pdf", ".csv"))
+    page = _rendered(executed)   # a failed notebook too: the page shows the error where it happened
     return dict(item=fid, notebook=notebook.stem, status="failed" if error else "produced",
                 seconds=round(time.perf_counter() - t0, 1), error=error or "", out_dir=notebook.stem,
-                executed=f"notebooks/{notebook.name}", files=files)
+                executed=f"notebooks/{notebook.name}", html=page, files=files)
 
 def _one_thread():
     "A figure worker's set-up: this process and the notebook kernels it starts use one thread."
@@ -187,6 +219,13 @@ table{border-collapse:collapse;font-size:13px;margin:.5em 0}td,th{border:1px sol
 
 def _cls(s: str) -> str: return s.replace(" ", "-")
 
+def _notebook_links(rec: dict) -> str:
+    "The executed notebook's HTML rendering (what a browser shows) and the raw .ipynb (to open in Jupyter)."
+    e, raw = html.escape, rec["executed"]
+    if not rec.get("html"): return f"<a href='{e(raw)}'>{e(raw)}</a>"
+    return (f"<a class=notebook href='{e(rec['html'])}'>{e(Path(rec['html']).name)}</a> "
+            f"(<a href='{e(raw)}'>.ipynb</a>)")
+
 def index_html(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame, runs: pd.DataFrame, records: dict,
                env: dict, seconds: float, parts: pd.DataFrame | None = None, null=None) -> str:
     "The report page (figures inline; links relative to reports/<profile>/)."
@@ -196,7 +235,7 @@ def index_html(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame, runs
            f"<p>Generated {datetime.datetime.now().isoformat(timespec='seconds')} in {seconds / 60:.1f} min. "
            + ", ".join(f"{k} {e(str(v))}" for k, v in env.items()) + ".</p>",
            f"<h2>Claims</h2><p>{e(verdict_counts(claims, null))}</p>"
-           "<table><tr><th>#</th><th>claim</th><th>items</th><th>paper</th><th>ours</th><th>verdict</th></tr>"]
+           "<table id=claims><tr><th>#</th><th>claim</th><th>items</th><th>paper</th><th>ours</th><th>verdict</th></tr>"]
     for _, c in claims.iterrows():
         out.append(f"<tr class={_cls(c.verdict)}><td>{c.claim}</td><td>{e(c.text)}<br><small>small scale: "
                    f"{e(c.expectation)}</small></td><td>{e(c['items'])}</td><td>{e(c.paper_value)}</td>"
@@ -225,7 +264,7 @@ def index_html(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame, runs
         if rec:
             out += [f"<img src='{e(rec['out_dir'])}/{e(f)}'>" for f in rec["files"] if f.endswith(".png")]
             links = [f"<a href='{e(rec['out_dir'])}/{e(f)}'>{e(f)}</a>" for f in rec["files"] if not f.endswith(".png")]
-            out.append(f"<p>executed notebook: <a href='{e(rec['executed'])}'>{e(rec['executed'])}</a>; files: {', '.join(links)}</p>")
+            out.append(f"<p>executed notebook: {_notebook_links(rec)}; files: {', '.join(links)}</p>")
         for t in it.tables:
             out.append(f"<p class=lit>literature: {e(t)} as printed in the paper (not regenerated)</p>"
                        + literature_table(t).to_html(index=False, header=False))
@@ -343,3 +382,65 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
           + f"; {_clock(seconds)} -> {root / 'index.html'}", file=sys.stderr)
     return dict(items=items, claims=claims, parts=parts, null_control=null, runs=runs, records=records, seconds=seconds,
                 root=root, failed=failed)
+
+# %% ../../nbs/20b_report.ipynb #f955fb5f
+def headless_chromium(width: int = 1280, height: int = 1400):
+    "A headless Chromium WebDriver from the installed chromium and chromedriver; a one-line error without them."
+    import shutil
+    browser = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+    driver = shutil.which("chromedriver")
+    if not (browser and driver):
+        raise CLVsMimError("a headless browser needs chromium and chromedriver: apt-get install chromium chromium-driver")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError: raise CLVsMimError("a headless browser needs selenium: pip install -e '.[dev]'") from None
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser   # with the driver's path given too, Selenium Manager (a download) never runs
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={width},{height}"):
+        opts.add_argument(a)
+    return webdriver.Chrome(service=Service(driver), options=opts)
+
+def _shown(el) -> bool:
+    "Displayed with a non-zero size."
+    return el.is_displayed() and el.size["width"] > 0 and el.size["height"] > 0
+
+def _loaded(driver, img) -> bool:
+    "An <img> that is displayed and whose picture arrived (naturalWidth > 0)."
+    return _shown(img) and (driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) or 0) > 0
+
+def _png(path: Path, data: bytes) -> str:
+    with atomic_path(path) as tmp: Path(tmp).write_bytes(data)
+    return str(path)
+
+def screenshot_report(index_html, out_dir=None) -> dict:
+    ("Open a report's `index_html` in headless Chromium; save screenshots (the page's top, its first figure, the first"
+     " executed notebook's HTML rendering) under `out_dir` (default `screenshots/` next to the page) and return what a"
+     " reader sees: claims_table (displayed), figures and figures_loaded (inline <img>), notebook_links (displayed links"
+     " to renderings), notebook and notebook_images (the first rendering, its displayed and loaded plots), screenshots.")
+    page = Path(index_html).resolve()
+    if not page.is_file(): raise CLVsMimError(f"no report page at '{page}': run `cl-vs-mim reproduce` first")
+    out = writable_folder(Path(out_dir) if out_dir else page.parent / "screenshots")
+    driver = headless_chromium()
+    from selenium.webdriver.common.by import By
+    try:
+        driver.get(page.as_uri())   # returns after the load event: the inline figures have arrived or failed
+        figures = driver.find_elements(By.CSS_SELECTOR, "img")
+        links = driver.find_elements(By.CSS_SELECTOR, "a.notebook")
+        loaded = [img for img in figures if _loaded(driver, img)]
+        seen = dict(claims_table=_shown(driver.find_element(By.ID, "claims")), figures=len(figures),
+                    figures_loaded=len(loaded), notebook_links=sum(map(_shown, links)), notebook="", notebook_images=0)
+        shots = dict(index=_png(out / "index.png", driver.get_screenshot_as_png()))
+        if loaded:
+            driver.execute_script("arguments[0].scrollIntoView()", loaded[0])
+            shots["figure"] = _png(out / "figure.png", loaded[0].screenshot_as_png)
+        if links:
+            seen["notebook"] = links[0].get_attribute("href")
+            driver.get(seen["notebook"])
+            plots = [img for img in driver.find_elements(By.CSS_SELECTOR, "img") if _loaded(driver, img)]
+            seen["notebook_images"] = len(plots)
+            if plots: driver.execute_script("arguments[0].scrollIntoView()", plots[0])
+            shots["notebook"] = _png(out / f"{Path(seen['notebook']).stem}.png", driver.get_screenshot_as_png())
+    finally: driver.quit()
+    return dict(seen, screenshots=shots)
+
