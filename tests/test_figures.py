@@ -48,7 +48,7 @@ def test_report_lists_every_item_and_claim(smoke_run):
 
 
 def test_runs_are_cached_and_reused(smoke_run, tmp_path):
-    "Every run of the plan (the core pair and the untrained control at 2 seeds) is trained once; a second reproduce of one figure trains nothing."
+    "Every run of the plan (the core pair and the untrained control at 2 seeds, a third SimMIM seed) is trained once; a second reproduce of one figure trains nothing."
     import os
     from cl_vs_mim.reporting.report import reproduce
     out, report = smoke_run
@@ -71,7 +71,7 @@ def test_runs_are_cached_and_reused(smoke_run, tmp_path):
         again = reproduce("smoke", "reports2", only=["P-Fig03"], runs_root="runs", progress=False)
     finally:
         os.chdir(cwd)
-    assert list(again["runs"].run) == ["moco_v3", "moco_v3-s1", "simmim", "simmim-s1"] and again["runs"].cached.all()
+    assert list(again["runs"].run) == ["moco_v3", "moco_v3-s1", "simmim", "simmim-s1", "simmim-s2"] and again["runs"].cached.all()
     assert again["records"]["P-Fig03"]["status"] == "produced"
 
 
@@ -114,8 +114,8 @@ def test_distance_and_nmi_tables_are_sane(smoke_run):
     dist = _rows(out / "smoke" / "P-Fig03_attention_distance" / "P-Fig03_attention_distance.csv")
     nmi = _rows(out / "smoke" / "P-Fig04_attention_nmi" / "P-Fig04_attention_nmi.csv")
     from cl_vs_mim.reporting.profiles import get_profile
-    models = len(get_profile("smoke").models)   # MoCo v3, SimMIM and the untrained control, 2 seeds each
-    assert models == 6 and len(dist) == len(nmi) == models * 6  # x six blocks
+    models = len(get_profile("smoke").models)   # MoCo v3 and the untrained control at 2 seeds, SimMIM at 3
+    assert models == 7 and len(dist) == len(nmi) == models * 6  # x six blocks
     assert all(0 < float(r["distance_px"]) <= 33.95 for r in dist)
     assert all(0 <= float(r["nmi"]) <= 1 for r in nmi)
     per_head = _rows(out / "smoke" / "P-Fig03_attention_distance" / "P-Fig03_attention_distance_per_head.csv")
