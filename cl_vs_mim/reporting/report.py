@@ -267,7 +267,7 @@ def index_html(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame, runs
             out.append(f"<p>executed notebook: {_notebook_links(rec)}; files: {', '.join(links)}</p>")
         for t in it.tables:
             out.append(f"<p class=lit>literature: {e(t)} as printed in the paper (not regenerated)</p>"
-                       + literature_table(t).to_html(index=False, header=False))
+                       + literature_table(t).to_html(index=False))   # the header names the columns
     return "\n".join(out) + "\n"
 
 # %% ../../nbs/20b_report.ipynb #0bf43bbd
