@@ -290,10 +290,10 @@ def probe_run_of(spec) -> Path | None:
     if folder is None or not ((folder / 'config.json').is_file() and (folder / 'results.json').is_file()): return None
     return folder if json.loads((folder / 'config.json').read_text()).get('method') == 'linear_probe' else None
 
-def probe_run_classifier(spec, model: torch.nn.Module) -> ProbeClassifier:
+def probe_run_classifier(spec, model: torch.nn.Module, folder=None) -> ProbeClassifier:
     "`model` (the LP spec's frozen encoder) with its probe run's last-block CLS head: images → the run's LP logits."
     spec = ModelSpec.of(spec)
-    folder = probe_run_of(spec)
+    folder = folder or probe_run_of(spec)   # the caller may have found it already
     if folder is None: raise CLVsMimError(f"model '{spec.label}' has no finished linear-probe run beside its checkpoint ({spec.checkpoint})")
     cfg, res = (json.loads((folder / f).read_text()) for f in ("config.json", "results.json"))
     head, last = last_cls_head(res), f"block{len(model.blocks) - 1}_cls"
@@ -303,8 +303,9 @@ def probe_run_classifier(spec, model: torch.nn.Module) -> ProbeClassifier:
     state = read_checkpoint(folder / "checkpoint.pt")["method"]
     prefix = f"heads.{head}."
     weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    probe = linear_head(model.num_features, weights["1.weight"].shape[0]) if "1.weight" in weights else None
-    if probe is None: raise CLVsMimError(f"{folder / 'checkpoint.pt'} has no {prefix}* weights: is it a linear-probe run's checkpoint?")
+    if "1.weight" not in weights:
+        raise CLVsMimError(f"{folder / 'checkpoint.pt'} has no {prefix}* weights: is it a linear-probe run's checkpoint?")
+    probe = linear_head(model.num_features, weights["1.weight"].shape[0])
     probe.load_state_dict(weights)   # strict: a missing or unknown key is an error
     return ProbeClassifier(model, probe)
 
@@ -320,8 +321,9 @@ def figure_tables(models, data: str = "fashion-mnist", data_path=None, images: i
     for spec in models:
         spec = ModelSpec.of(spec)
         model = spec.build(verbose=progress)
-        source = "run" if classifier == "own" or probe_run_of(spec) else "computed"
-        if classifier == "probe" and source == "run": clf = probe_run_classifier(spec, model)
+        run = probe_run_of(spec) if classifier == "probe" else None   # read once, passed on
+        source = "run" if classifier == "own" or run else "computed"
+        if run: clf = probe_run_classifier(spec, model, run)
         elif classifier == "probe":
             if spec.stage == "LP":
                 raise CLVsMimError(f"model '{spec.label}' is a linear probe (stage LP) but its checkpoint ({spec.checkpoint}) "
