@@ -292,6 +292,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--train-images", type=_positive, default=20000)
     sub.add_parser("readme", help="regenerate README.md from nbs/index.ipynb")
     sub.add_parser("profiles", help="list the profiles")
+    pl = sub.add_parser("plan", help="every run a profile trains, its status in the run cache and its estimated time")
+    pl.add_argument("--profile", default="cpu")
+    pl.add_argument("--runs", help="run cache root (default: runs/)")
+    pl.add_argument("--jobs", type=_positive, help="cores the estimate divides by (default: one per core)")
     return p
 
 def _warn_one_line(message, category, filename, lineno, file=None, line=None):
@@ -372,6 +376,12 @@ def _run(args) -> int:
     elif args.command == "readme":
         from cl_vs_mim.reporting.report import write_readme
         print(write_readme())
+    elif args.command == "plan":
+        from cl_vs_mim.reporting.profiles import get_profile, plan_table, plan_summary, default_jobs
+        prof = get_profile(args.profile)
+        pt = plan_table(prof, args.runs)
+        print(pt.drop(columns=["to_train_s"]).to_string(index=False))
+        print(plan_summary(pt, args.jobs or default_jobs()))
     elif args.command == "profiles":
         from cl_vs_mim.reporting.profiles import PROFILES
         for p in PROFILES.values(): print(f"{p.name:8s} {p.description}")

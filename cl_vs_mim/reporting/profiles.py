@@ -14,10 +14,11 @@ import timm
 from ..models import IDENTITY, FMNIST_MODELS  # importing models also registers the project's small ViTs with timm
 
 # %% auto #0
-__all__ = ['FAMILIES', 'STAGES', 'FAMILY', 'PRETRAINED', 'TRAINED', 'CPU_TRAINED', 'FINETUNED', 'PROBED', 'REINIT',
-           'REINIT_METHODS', 'SEEDS', 'FINETUNE_SEEDS', 'RANDOM_LABEL', 'RANDOM_ARCH', 'RUN_IDENTITY', 'PROFILES',
-           'FIGURES', 'FIGURES_DIR', 'load_model', 'ModelSpec', 'Profile', 'official_profile', 'run_name',
-           'training_plan', 'trained_profile', 'get_profile', 'needed_runs', 'default_jobs', 'resolve_profile',
+__all__ = ['FAMILIES', 'STAGES', 'FAMILY', 'PRETRAINED', 'TRAINED', 'CPU_TRAINED', 'LONG_TRAINED', 'FINETUNED', 'PROBED',
+           'REINIT', 'REINIT_METHODS', 'SEEDS', 'FINETUNE_SEEDS', 'RANDOM_LABEL', 'RANDOM_ARCH', 'RUN_IDENTITY',
+           'PROFILES', 'SECONDS_PER_IMAGE', 'TRAIN_SPLIT', 'TEST_SPLIT', 'FIGURES', 'FIGURES_DIR', 'load_model',
+           'ModelSpec', 'Profile', 'official_profile', 'run_name', 'training_plan', 'trained_profile', 'get_profile',
+           'needed_runs', 'default_jobs', 'resolve_profile', 'run_estimate', 'plan_table', 'plan_summary',
            'profile_identities', 'Figure', 'figure_id', 'figure_notebooks', 'missing_figures']
 
 # %% ../../nbs/20_reproduce.ipynb #e66fcdd6
@@ -234,7 +235,8 @@ def _random_profile(name, description, vit, beit, images, batch_size) -> Profile
 #: pre-training runs of the trained profiles (method → legend label); all on the same encoder and budget (09_recipes)
 PRETRAINED = {"moco_v3": "MoCo v3 (CL)", "simmim": "SimMIM (MIM)", "mae": "MAE (MIM)", "hybrid": "hybrid λ=0.2 (CL+MIM)",
               "moco_v3_local": "MoCo v3, 3x3 local attention (CL)", "moco_v3_local5": "MoCo v3, 5x5 local attention (CL)",
-              "cmae": "CMAE (CL+MIM)", "conmim": "ConMIM (CL+MIM)"}
+              "cmae": "CMAE (CL+MIM)", "conmim": "ConMIM (CL+MIM)", "moco_v3_h6": "MoCo v3, 6 heads (CL)",
+              "simmim_h6": "SimMIM, 6 heads (MIM)"}
 #: what the trained profiles pre-train: what the claims of figures.md §5 need at one budget. The 5x5-local MoCo v3 and
 #: ConMIM inform no claim a trained profile can check (claim 15 needs one local kernel against global attention, claim
 #: 25 ConMIM's fine-tune), so their recipes stay (`make pretrain`) but the profiles leave them out.
@@ -243,6 +245,8 @@ TRAINED = ("moco_v3", "simmim", "mae", "hybrid", "moco_v3_local", "cmae")
 #: The hybrid (12 CPU-min a seed: MoCo's two views plus SimMIM's) and the local-attention MoCo v3 (11 CPU-min with its
 #: probe and fine-tune) decide nothing at one seed (claims 13-15 need ≥ 2 seeds each), so they train in `cpu-long`.
 CPU_TRAINED = ("moco_v3", "simmim", "mae", "cmae")
+#: `cpu-long`: everything, plus MoCo v3 and SimMIM with 6 heads instead of 3 (claim 4, P-Fig05), and the ablations
+LONG_TRAINED = (*TRAINED, "moco_v3_h6", "simmim_h6")
 # fine-tuned for P-FigF1/F2/F3 and P-FigD1 (MAE/CMAE/ConMIM fine-tunes would check claims 19 and 25 fully)
 FINETUNED = ("moco_v3", "simmim", "moco_v3_local")
 PROBED = TRAINED   # every pre-training run gets Park's every-block linear probe (P-Fig11, P-Fig12, P-FigD1)
@@ -252,7 +256,7 @@ REINIT_METHODS = ("moco_v3", "simmim")
 #: `verdict.CORE_SEEDS` of each; a seed's probe and fine-tunes use the same seed. SimMIM, the cheaper of the pair, gets
 #: twice as many: its seeds 3-5 are the null control's second half (`claims.null_control_table`: SimMIM seeds 0-2
 #: against SimMIM seeds 3-5 playing MoCo v3, the same 3-against-3 test as the claims).
-SEEDS = {"moco_v3": 3, "simmim": 6, "random": 3}
+SEEDS = {"moco_v3": 3, "simmim": 6, "random": 3, "moco_v3_h6": 3, "simmim_h6": 3}
 #: seeds that get the fine-tunes (and re-initialised fine-tunes): the claims' 3; the null control's extra seeds are
 #: pre-trained, probed and analysed, so its FT parts are not checkable (and do not count in its rate)
 FINETUNE_SEEDS = 3
@@ -264,8 +268,10 @@ def run_name(method: str, seed: int = 0, evaluation: str = "") -> str:
     "The plan's name of a run: 'moco_v3', 'moco_v3-s1', 'moco_v3-s1-finetune' (seed 0 keeps the names runs had before seeds)."
     return "-".join(p for p in (method, f"s{seed}" if seed else "", evaluation) if p)
 
-def training_plan(prefix: str, seeds: dict | None = None, trained=TRAINED, finetune_seeds: int = FINETUNE_SEEDS) -> dict:
-    "Every run the figures of a trained profile need: pre-training, probes, fine-tunes (of the first `finetune_seeds` seeds), re-initialised fine-tunes, per seed."
+def training_plan(prefix: str, seeds: dict | None = None, trained=TRAINED, finetune_seeds: int = FINETUNE_SEEDS,
+                  ablation_seeds: int | None = None) -> dict:
+    ("Every run the figures of a trained profile need: pre-training, probes, fine-tunes (of the first `finetune_seeds`"
+     " seeds), re-initialised fine-tunes, per seed; with `ablation_seeds`, every ablation run (`training.ablations`).")
     from cl_vs_mim.training.runs import Run
     from cl_vs_mim.training.recipes import RECIPES
     from cl_vs_mim.training.methods import encoder_kwargs
@@ -287,6 +293,9 @@ def training_plan(prefix: str, seeds: dict | None = None, trained=TRAINED, finet
                          for w, k in REINIT}
     for s in range(seeds.get("random", 1)):   # a probe of the untrained encoder (no init: built from the seed)
         plan[run_name("random", s, "probe")] = Run(f"{prefix}-linear_probe", set={"seed": s} if s else {})
+    if ablation_seeds:
+        from cl_vs_mim.training.ablations import ablation_plan
+        plan |= ablation_plan(prefix, ablation_seeds)
     return plan
 
 #: what each pre-training method is (`ModelSpec` identity): family, method and, for Park's hybrid family, λ
@@ -294,7 +303,8 @@ RUN_IDENTITY = {"moco_v3": dict(family="CL", method="moco_v3", lam=1.0), "simmim
                 "mae": dict(family="MIM", method="mae"), "hybrid": dict(family="CL+MIM", method="hybrid", lam=0.2),
                 "moco_v3_local": dict(family="CL", method="moco_v3_local"),
                 "moco_v3_local5": dict(family="CL", method="moco_v3_local"),
-                "cmae": dict(family="CL+MIM", method="cmae"), "conmim": dict(family="CL+MIM", method="conmim")}
+                "cmae": dict(family="CL+MIM", method="cmae"), "conmim": dict(family="CL+MIM", method="conmim"),
+                "moco_v3_h6": dict(family="CL", method="moco_v3", lam=1.0), "simmim_h6": dict(family="MIM", method="simmim", lam=0.0)}
 
 _STAGE = {"": "pre-trained", "finetune": "FT", "probe": "LP"}
 
@@ -323,12 +333,13 @@ def _untrained(seeds: dict, evaluation: str = "") -> tuple:
     return tuple(out)
 
 def trained_profile(name: str, prefix: str, description: str, images: int, batch_size: int,
-                    seeds: dict | None = None, trained=TRAINED, finetune_seeds: int = FINETUNE_SEEDS) -> Profile:
+                    seeds: dict | None = None, trained=TRAINED, finetune_seeds: int = FINETUNE_SEEDS,
+                    ablation_seeds: int | None = None) -> Profile:
     "A profile whose figures analyse the runs of `training_plan(prefix, seeds, trained)`, trained on demand by the run cache."
     seeds = {**(SEEDS if seeds is None else seeds), "finetune": finetune_seeds}
     core = lambda evaluation="": (*_seeded("moco_v3", seeds, evaluation), *_seeded("simmim", seeds, evaluation),
                                   *_untrained(seeds, evaluation))
-    plan = training_plan(prefix, seeds, trained, finetune_seeds)
+    plan = training_plan(prefix, seeds, trained, finetune_seeds, ablation_seeds)
     local = lambda evaluation="": (*_seeded("moco_v3_local", seeds, evaluation),
                                    *_seeded("moco_v3", seeds, evaluation, "MoCo v3, global attention (CL)"))
     reinit = [{"label": PRETRAINED[m], "method": m, "family": RUN_IDENTITY[m]["family"], "seed": s, "which": w, "k": k,
@@ -336,6 +347,7 @@ def trained_profile(name: str, prefix: str, description: str, images: int, batch
               for m in REINIT_METHODS for s in range(min(seeds.get(m, 1), finetune_seeds)) for w, k in (*REINIT, ("none", 0))]
     later = f"train in cpu-long (cl-vs-mim reproduce --profile cpu-long), not in {name}"
     figure_models = {
+        "P-Fig05": (*core(), *(m for k in ("moco_v3_h6", "simmim_h6") if k in trained for m in _seeded(k, seeds))),
         "P-Fig08": core("probe"),   # scored through their probe runs' last-block CLS heads (the LP of P-Fig11)
         "P-Fig10": (_run("mae", label="MAE with its decoder (MIM)", decoder=True), *_seeded("simmim", seeds)),
         "P-Fig11": core("probe"),
@@ -353,24 +365,29 @@ def trained_profile(name: str, prefix: str, description: str, images: int, batch
                             ("P-FigD1", "moco_v3_local", "the local-attention MoCo v3 runs"),
                             ("P-Fig10", "mae", "the MAE run"), ("P-FigC1", "cmae", "the MAE and CMAE runs")):
         if runs not in trained: figure_models.pop(fig); skip[fig] = f"{what} {later}"
+    from cl_vs_mim.training.ablations import ablation_identity
     return Profile(
         name, description, core(), images=images, batch_size=batch_size, runs=plan, check_claims=prefix != "smoke",
         run_identity={**{run_name(m, s): RUN_IDENTITY[m] for m in trained for s in range(seeds.get(m, 1))},
+                      **ablation_identity(plan),
                       **{run_name("random", s, "probe"): dict(family="random") for s in range(seeds.get("random", 1))}},
         figure_models=figure_models, figure_params={"P-FigF3": {"runs": reinit}}, skip=skip, runs_folder=prefix)
 
 PROFILES = {
     "smoke": trained_profile("smoke", "smoke", "CI-sized: every run of the cpu and cpu-long profiles for 8 steps on 64 "
                              "images (the core pair at 2 seeds, a third SimMIM seed without fine-tunes), every figure on 8 "
-                             "test images: the pipeline end to end, no claim checked", 8, 8,
-                             seeds={"moco_v3": 2, "simmim": 3, "random": 2}, finetune_seeds=2),
+                             "test images, and every ablation variant (the reference rows at 2 seeds): the pipeline end to end, no claim "
+                             "checked", 8, 8, seeds={"moco_v3": 2, "simmim": 3, "random": 2, "moco_v3_h6": 2, "simmim_h6": 2},
+                             trained=LONG_TRAINED, finetune_seeds=2, ablation_seeds=2),
     "cpu": trained_profile("cpu", "cpu", "embedded default: MoCo v3 and SimMIM (3 seeds each, with every-block probes and "
                            "fine-tunes; 3 more SimMIM seeds for the null control), MAE and CMAE, 30,000 Fashion-MNIST images "
                            "each, bf16 where the CPU has it, an untrained control at 3 seeds, two runs at a time on 2 CPU "
                            "cores; figures on 1,000 class-balanced test images", 1000, 100, trained=CPU_TRAINED),
     "cpu-long": trained_profile("cpu-long", "cpu", "cpu plus the λ = 0.2 CL+MIM hybrid and the 3x3 local-attention MoCo "
-                                "v3, 3 seeds each (claims 13-15)", 1000, 100,
-                                seeds={**SEEDS, "hybrid": 3, "moco_v3_local": 3}),
+                                "v3 (claims 13-15), MoCo v3 and SimMIM with 6 heads (claim 4), 3 seeds each; and the 40 "
+                                "CMAE and ConMIM ablation variants with their fine-tunes at a sixth of the budget (the "
+                                "reference rows at 3 seeds: claims 19-25)", 1000, 100, trained=LONG_TRAINED,
+                                seeds={**SEEDS, "hybrid": 3, "moco_v3_local": 3}, ablation_seeds=3),
     "gpu": trained_profile("gpu", "gpu", "one accelerator: the cpu runs on the ViT-B-like 14x14 grid (patch 2), 20 epochs "
                            "of Fashion-MNIST each, bf16; figures on all 10,000 test images", 10000, 250),
     "random": _random_profile("random", "random-init small ViTs on 1,000 Fashion-MNIST test images: the metrics' "
@@ -465,6 +482,43 @@ def resolve_profile(profile: Profile, runs_root=None, progress: bool = True, on_
         figure_models={f: tuple(concrete(m) for m in ms) for f, ms in profile.figure_models.items()},
         figure_params={f: _map_run_refs(p, folder_of) for f, p in profile.figure_params.items()})
     return resolved, done
+
+# %% ../../nbs/20_reproduce.ipynb #c3554861
+#: seconds per image on one core with bf16 autocast, measured from the cpu runs here (session 15): pre-training per
+#: method (MoCo v3 570 s / 30,000 images; SimMIM 200 s; MAE 128 s; CMAE 251 s; ConMIM 124 s / 10,000; the hybrid and
+#: local MoCo v3 from their first cpu-long runs), a fine-tuning image (77 s for 10,000 + 5,000 test), an encoded image
+#: (a probe: 48 s for 10,000 + 5,000)
+SECONDS_PER_IMAGE = {"moco_v3": 0.0187, "moco_v3_local": 0.0195, "hybrid": 0.025, "simmim": 0.0066, "mae": 0.0043,
+                     "cmae": 0.0084, "conmim": 0.0125, "finetune": 0.0070, "encode": 0.0032}
+TRAIN_SPLIT, TEST_SPLIT = 60000, 10000   # Fashion-MNIST
+
+def run_estimate(cfg) -> float:
+    "Estimated seconds on one core of a run's `TrainConfig` (`SECONDS_PER_IMAGE`)."
+    train, test = cfg.train_images or TRAIN_SPLIT, cfg.test_images or TEST_SPLIT
+    enc = SECONDS_PER_IMAGE["encode"]
+    if cfg.method == "linear_probe": return enc * (train + test)
+    if cfg.method == "finetune": return SECONDS_PER_IMAGE["finetune"] * train * cfg.epochs + enc / 2.3 * test
+    return SECONDS_PER_IMAGE.get(cfg.method, SECONDS_PER_IMAGE["moco_v3"]) * train * cfg.epochs
+
+def plan_table(profile: Profile, runs_root=None) -> "pd.DataFrame":
+    "Every run of `profile`: name, recipe, the run it starts from, status in the cache (done / partial / todo), estimated s."
+    import pandas as pd
+    from cl_vs_mim.training.runs import RunCache
+    root = Path(runs_root if runs_root is not None else "runs") / (profile.runs_folder or profile.name)
+    cache, rows = RunCache(root), []
+    for name, run in profile.runs.items():
+        cfg, _ = cache.config(name, profile.runs)
+        status = cache.status(name, profile.runs)
+        rows.append(dict(run=name, recipe=run.recipe, init=run.init or "", status=status,
+                         estimate_s=round(run_estimate(cfg)), to_train_s=0 if status == "done" else round(run_estimate(cfg))))
+    return pd.DataFrame(rows, columns=["run", "recipe", "init", "status", "estimate_s", "to_train_s"])
+
+def plan_summary(plan: "pd.DataFrame", jobs: int) -> str:
+    "One line: runs to train, their estimated process-minutes and the wall time on `jobs` cores."
+    todo = plan[plan.status != "done"]
+    return (f"{len(todo)} of {len(plan)} runs to train ({(plan.status == 'done').sum()} in the cache): estimated "
+            f"{todo.to_train_s.sum() / 60:.0f} process-min, about {todo.to_train_s.sum() / 60 / max(jobs, 1):.0f} min on "
+            f"{jobs} core(s) (one thread per run; figures come after)")
 
 # %% ../../nbs/20_reproduce.ipynb #6444a333
 def profile_identities(profile: Profile) -> "pd.DataFrame":

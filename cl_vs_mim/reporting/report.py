@@ -10,13 +10,15 @@ from pathlib import Path
 import pandas as pd
 from ..core import CLVsMimError, PROJECT_DIR, atomic_path, atomic_write_text, save_table, run_folder_lock
 from .profiles import (Profile, get_profile, resolve_profile, needed_runs, figure_notebooks, figure_id,
-                                         profile_identities, RUN_IDENTITY, default_jobs)
+                                         profile_identities, RUN_IDENTITY, default_jobs, plan_table, plan_summary)
 from .claims import ITEMS, item_ids, Results, checklist, null_control_table, literature_table
+from .ablations import write_ablations, rho_text
+from ..training.ablations import ABLATION_TABLES
 
 # %% auto #0
 __all__ = ['INLINE_BACKEND', 'writable_folder', 'render_html', 'execute_figure', 'execute_figures', 'runs_table', 'item_rows',
            'environment', 'verdict_counts', 'summary_markdown', 'index_html', 'readme_summary_path', 'module_table',
-           'write_readme', 'reproduce', 'headless_chromium', 'screenshot_report']
+           'write_readme', 'reproduce', 'runs_for_items', 'headless_chromium', 'screenshot_report']
 
 # %% ../../nbs/20b_report.ipynb #04c0832e
 def writable_folder(path) -> Path:
@@ -136,13 +138,13 @@ def _run_identity(name: str, configs: dict, plan: dict, identities: dict) -> dic
     reinit = (own.get("method_kwargs") or {}).get("reinit")
     return dict(family=base.get("family"), method=base.get("method"), lam=base.get("lam"), seed=configs[root]["seed"],
                 stage={"linear_probe": "LP", "finetune": "FT"}.get(own.get("method"), "pre-trained"),
-                reinit=f"{reinit[0]}{reinit[1]}" if reinit else "")
+                reinit=f"{reinit[0]}{reinit[1]}" if reinit else "", variant=base.get("variant", ""))
 
 def runs_table(done: dict, plan: dict, identities: dict | None = None) -> pd.DataFrame:
     ("One row per finished run: name, recipe, the run it starts from, its identity (`identities`: pre-training run →"
      " family, method, λ; `RUN_IDENTITY` by default), training method, accuracy, seconds, cached, folder.")
-    cols = ["run", "recipe", "init", "family", "method", "stage", "lam", "seed", "reinit", "train_method", "accuracy",
-            "seconds", "cached", "folder"]
+    cols = ["run", "recipe", "init", "family", "method", "stage", "lam", "seed", "reinit", "variant", "train_method",
+            "accuracy", "seconds", "cached", "folder"]
     configs = {n: json.loads((r.dir / "config.json").read_text()) for n, r in done.items()}   # each read once
     return pd.DataFrame([dict(run=n, recipe=plan[n].recipe, init=plan[n].init or "", **_run_identity(n, configs, plan, identities or RUN_IDENTITY),
                               train_method=r.results.get("method"), accuracy=_accuracy(r.results),
@@ -150,8 +152,22 @@ def runs_table(done: dict, plan: dict, identities: dict | None = None) -> pd.Dat
                         columns=cols)
 
 # %% ../../nbs/20b_report.ipynb #40e81a61
-def item_rows(records: dict, profile: Profile, selected: list[str]) -> pd.DataFrame:
-    "The status of every one of the 57 items at this profile (nothing left out)."
+def _ablation_status(it, ablations) -> tuple[str, str] | None:
+    "(status, detail) of a literature item whose tables this profile's ablation runs regenerate (None: they do not)."
+    if ablations is None: return None
+    s = ablations.summary.set_index("table")
+    mine = [t for t in it.tables if t in s.index]
+    if not mine: return None
+    if any(s.loc[t, "measured"] < s.loc[t, "rows"] for t in mine):
+        return "failed", "some rows have no fine-tuned run: " + ", ".join(f"{t} {s.loc[t, 'measured']}/{s.loc[t, 'rows']}" for t in mine)
+    def rho(t):
+        x = s.loc[t]
+        return (f"{t}: {x.rows} rows, {rho_text(x)}, best row {'the same' if x.same_best else 'differs'}"
+                if pd.notna(x.rho) else f"{t}: {x.rows} rows, ρ undefined (our rows are all equal)")
+    return "produced", "ours at small scale next to the paper's (ablations/ablations.csv): " + "; ".join(map(rho, mine))
+
+def item_rows(records: dict, profile: Profile, selected: list[str], ablations=None) -> pd.DataFrame:
+    "The status of every one of the 57 items at this profile (nothing left out); `ablations`: `write_ablations`' report."
     rows = []
     for iid, it in ITEMS.items():
         rec = records.get(iid)
@@ -160,6 +176,7 @@ def item_rows(records: dict, profile: Profile, selected: list[str]) -> pd.DataFr
             elif rec: status, detail = rec["status"], rec["error"]
             elif iid not in selected: status, detail = "not run", "not selected with --only"
             else: status, detail = "not run", "no notebook"
+        elif it.kind == "literature" and _ablation_status(it, ablations): status, detail = _ablation_status(it, ablations)
         elif it.kind == "literature": status, detail = "literature", f"the paper's numbers; to regenerate: {it.needs or 'n/a'}"
         elif it.kind == "diagram": status, detail = "not applicable", "a diagram: no data to regenerate"
         else: status, detail = "not applicable", f"needs {it.needs}"
@@ -226,8 +243,21 @@ def _notebook_links(rec: dict) -> str:
     return (f"<a class=notebook href='{e(rec['html'])}'>{e(Path(rec['html']).name)}</a> "
             f"(<a href='{e(raw)}'>.ipynb</a>)")
 
+def _ablation_html(table: str, ablations) -> str:
+    "Our rows of ablation table `table` next to the paper's, and its agreement line ('' when not regenerated)."
+    if ablations is None or table not in set(ablations.summary.table): return ""
+    e = html.escape
+    d = ablations.rows[ablations.rows.table == table]
+    s = ablations.summary[ablations.summary.table == table].iloc[0]
+    head = (f"<p class=lit>ours at small scale (Fashion-MNIST, {int(d.n_seeds.max())} seed(s) at most): Spearman ρ with the "
+            + (f"paper: {e(rho_text(s))} (permutation p); paper's best {e(str(s.paper_best))}, ours {e(str(s.ours_best))}"
+               if pd.notna(s.rho) else "paper: undefined (our rows are all equal)")
+            + (f"; not regenerated: {e(s.not_regenerated)}" if s.not_regenerated else "") + "</p>")
+    show = d[["setting", "variant", "paper", "ours", "low", "high", "n_seeds", "accuracies"]]
+    return head + show.to_html(index=False, float_format="%.2f", na_rep="")
+
 def index_html(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame, runs: pd.DataFrame, records: dict,
-               env: dict, seconds: float, parts: pd.DataFrame | None = None, null=None) -> str:
+               env: dict, seconds: float, parts: pd.DataFrame | None = None, null=None, ablations=None) -> str:
     "The report page (figures inline; links relative to reports/<profile>/)."
     e = html.escape
     out = [f"<!doctype html><meta charset=utf-8><title>cl-vs-mim: {e(profile.name)}</title><style>{_CSS}</style>",
@@ -266,8 +296,11 @@ def index_html(profile: Profile, items: pd.DataFrame, claims: pd.DataFrame, runs
             links = [f"<a href='{e(rec['out_dir'])}/{e(f)}'>{e(f)}</a>" for f in rec["files"] if not f.endswith(".png")]
             out.append(f"<p>executed notebook: {_notebook_links(rec)}; files: {', '.join(links)}</p>")
         for t in it.tables:
-            out.append(f"<p class=lit>literature: {e(t)} as printed in the paper (not regenerated)</p>"
-                       + literature_table(t).to_html(index=False))   # the header names the columns
+            ours = _ablation_html(t, ablations)
+            out.append(f"<p class=lit>literature: {e(t)} as printed in the paper{'' if ours else ' (not regenerated)'}</p>"
+                       + literature_table(t).to_html(index=False) + ours)   # the header names the columns
+        if it.id == "C-Tab4" and ablations is not None and "ablations/ablations.png" in ablations.files:
+            out.append("<img src='ablations/ablations.png'>")
     return "\n".join(out) + "\n"
 
 # %% ../../nbs/20b_report.ipynb #0bf43bbd
@@ -331,10 +364,19 @@ def reproduce(profile: str | Profile = "cpu", out="reports", only=None, runs_roo
     with run_folder_lock(root, "report folder"):  # one reproduce per report folder (each run it trains is locked too)
         return _build_report(prof, root, selected, only, runs_root, progress, default_jobs() if jobs is None else jobs)
 
+def runs_for_items(prof: Profile, selected: list, notebooks: list, only) -> list[str]:
+    ("The runs a reproduce of `selected` items trains: every run of the profile without `only`; else the runs of the"
+     " selected figures' notebooks, and every ablation run when an ablation table (C-Tab4, M-Tab6, ...) is selected.")
+    if not only: return list(prof.runs)
+    want = set(needed_runs(prof, [figure_id(nb) for nb in notebooks]))
+    if any(t in ABLATION_TABLES for i in selected for t in ITEMS[i].tables):
+        want |= {n for n in prof.runs if n.startswith("abl-")}
+    return [n for n in prof.runs if n in want]
+
 def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, progress: bool, jobs: int) -> dict:
     from tqdm.auto import tqdm
     notebooks = [nb for nb in figure_notebooks(selected) if figure_id(nb) not in prof.skip]
-    needed = list(prof.runs) if not only else needed_runs(prof, [figure_id(nb) for nb in notebooks])
+    needed = runs_for_items(prof, selected, notebooks, only)
     t0 = time.perf_counter()
     # the overall bar only on a terminal (in a CI log its redraws are noise); the per-item lines always
     bar = tqdm(total=len(needed) + len(notebooks), desc=f"reproduce {prof.name}", unit="item", file=sys.stderr,
@@ -345,6 +387,13 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
     def on_run(r):
         line(f"run {r.name}: {'cached' if r.cached else 'trained'} ({r.seconds:.0f} s of training) -> {r.dir}")
     plan = {n: prof.runs[n] for n in needed}
+    planned = plan_table(dataclasses.replace(prof, runs=plan), runs_root)   # every run and its estimate, before any trains
+    save_table(planned, root / "plan.csv")
+    if progress:
+        print(f"cl-vs-mim {prof.name}: {plan_summary(planned, jobs)}", file=sys.stderr)
+        for r in planned[planned.status != "done"].itertuples():
+            print(f"  {r.run} ({r.recipe}{', from ' + r.init if r.init else ''}): ~{r.estimate_s} s"
+                  f"{' (resumes)' if r.status == 'partial' else ''}", file=sys.stderr)
     with open(root / "runs.log", "a") as log, contextlib.redirect_stdout(log):  # the training loop's own messages
         resolved, done = resolve_profile(dataclasses.replace(prof, runs=plan), runs_root, progress=False, on_run=on_run,
                                          jobs=jobs, on_start=lambda name: bar.write(f"[{_clock(time.perf_counter() - t0)}] "
@@ -352,13 +401,14 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
                                          if progress else None)
     runs = runs_table(done, plan, prof.run_identity or None)
     save_table(runs, root / "runs.csv")
+    ablations = write_ablations(runs, root)   # the ablation tables, ours next to the paper's (None: no ablation runs)
     ids = profile_identities(resolved)
     save_table(ids, root / "models.csv")   # who is who: the claims select models by identity, never by label
     records = execute_figures(notebooks, resolved, root, jobs, on_done=lambda rec: line(
         f"{rec['item']}: {rec['status']} in {rec['seconds']:.0f} s" + (f" ({rec['error']}; see {root / rec['executed']})" if rec["error"] else "")))
     bar.close()
     _write_image_intervals(resolved, root)
-    items = item_rows(records, prof, selected)
+    items = item_rows(records, prof, selected, ablations)
     results = Results(root, ids)   # every figure table read once, for the claims and the null control
     checks = checklist(results, checked=prof.check_claims)
     claims, parts = checks.claims, checks.parts
@@ -369,7 +419,7 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
     summary = summary_markdown(prof, items, claims, runs, seconds, null)
     atomic_write_text(root / "summary.md", summary)
     env = environment()
-    atomic_write_text(root / "index.html", index_html(prof, items, claims, runs, records, env, seconds, parts, null))
+    atomic_write_text(root / "index.html", index_html(prof, items, claims, runs, records, env, seconds, parts, null, ablations))
     atomic_write_text(root / "timings.json", json.dumps(dict(profile=prof.name, seconds=seconds, environment=env,
         runs={r.run: r.seconds for r in runs.itertuples()}, figures={k: v["seconds"] for k, v in records.items()}), indent=2) + "\n")
     if prof.name == "cpu" and not only and readme_summary_path():  # a source checkout: the README shows the summary
@@ -381,7 +431,7 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
           + ", ".join(f"{v} {k}" for k, v in claims.verdict.value_counts().items())
           + f"; {_clock(seconds)} -> {root / 'index.html'}", file=sys.stderr)
     return dict(items=items, claims=claims, parts=parts, null_control=null, runs=runs, records=records, seconds=seconds,
-                root=root, failed=failed)
+                root=root, failed=failed, ablations=ablations)
 
 # %% ../../nbs/20b_report.ipynb #f955fb5f
 def headless_chromium(width: int = 1280, height: int = 1400):

@@ -18,7 +18,7 @@ __all__ = ['LEVEL', 'FPR_TARGET', 'MIN_SEEDS', 'CORE_SEEDS', 'N_BOOT', 'BOOT_SEE
            'VERDICTS', 'DECIDED', 'DIRECTIONS', 'METHODS', 'RULE', 'COLUMNS', 'seed_values', 'from_frame', 'Effect',
            'group_summary', 'contrast', 'difference', 'one_sample', 'difference_of_differences', 'verdict', 'combine',
            'Part', 'decide', 'not_checkable', 'table', 'claim_verdicts', 'versus_baseline', 'NullControl', 'Halves',
-           'halves', 'null_control']
+           'halves', 'null_control', 'pooled_contrast', 'trend']
 
 # %% ../../nbs/20c_verdict.ipynb #ba3642cb
 LEVEL = 0.95           # two-sided level of every interval (the rule's; the papers give no error bars)
@@ -308,3 +308,53 @@ def null_control(parts: Mapping[str, object], name: str = "MoCo v3", claim="null
                        (f"{name} seeds {h.first}", f"{name} seeds {h.second}"), unit=unit, **kw)
         out.append(decide(claim, part, e, ">", min_seeds))
     return NullControl.of(out)
+
+# %% ../../nbs/20c_verdict.ipynb #ee93d68e
+def pooled_contrast(groups: Mapping[str, object], weights, noise: Mapping[str, object] | None = None,
+                    what: str | None = None, unit: str = "") -> Effect:
+    ("Σ weights·(row mean) over rows {name: per-seed values}, some of one seed, with a `LEVEL` t interval from the"
+     " seed variance pooled over every row of `groups` and `noise` that has ≥ 2 seeds.")
+    names, w = list(groups), np.asarray(weights, dtype=float)
+    if len(w) != len(names): raise CLVsMimError(f"{len(names)} rows but {len(w)} weights: give one weight per row")
+    base = contrast(groups, w, what=what, unit=unit) if names else Effect(what or "")
+    svals = {n: seed_values(v) for n, v in {**(noise or {}), **groups}.items()}
+    if not base.measured or not np.isfinite(base.estimate): return base
+    means = {n: _seed_means(s) for n, s in svals.items()}
+    ss = sum(float(((m - m.mean()) ** 2).sum()) for m in means.values() if len(m) > 1)
+    df = sum(len(m) - 1 for m in means.values() if len(m) > 1)
+    if df == 0 or ss <= 0:
+        return replace(base, low=np.nan, high=np.nan, method="pooled",
+                       reason="no replicated row: no seed-to-seed variance to read one-seed rows against")
+    s2 = ss / df
+    se = float(np.sqrt(s2 * sum(x * x / len(means[n]) for n, x in zip(names, w) if x)))
+    h = float(stats.t.ppf(0.5 + LEVEL / 2, df)) * se
+    est = base.estimate
+    rows = "+".join(str(len(means[n])) for n in names)
+    return replace(base, low=est - h, high=est + h, method="pooled", reason="",
+                   detail=f"{base.detail}; {base.what} {_s(est)} [{_s(est - h)}, {_s(est + h)}]{' ' + unit if unit else ''} "
+                          f"(t with the seed SD {np.sqrt(s2):.3g} pooled over the replicated rows, df {df}; {rows} seeds)")
+
+def trend(points: Mapping[float, object], degree: int = 1, what: str = "slope", unit: str = "") -> Effect:
+    ("The least-squares coefficient of x^degree (1: slope, 2: curvature) through every seed's value at each setting x"
+     " of `points` {x: per-seed values}, with its `LEVEL` t interval (residual df = runs − degree − 1).")
+    if degree not in (1, 2): raise CLVsMimError(f"trend degree {degree!r}: give 1 (slope) or 2 (curvature)")
+    xs, ys, n_seeds = [], [], []
+    for x, v in points.items():
+        m = _seed_means(seed_values(v)); n_seeds.append(len(m))
+        xs += [float(x)] * len(m); ys += list(m)
+    x, y = np.array(xs), np.array(ys)
+    summary = ", ".join(f"{k:g}: {_g(_seed_means(seed_values(v)).mean())}" for k, v in points.items())
+    e = Effect(what, n_seeds=tuple(n_seeds), method="ols", detail=f"setting: mean {summary}")
+    if len(set(xs)) <= degree: return replace(e, reason=f"{len(set(xs))} settings cannot fit a degree-{degree} trend")
+    X = np.vander(x, degree + 1, increasing=True)                 # 1, x (, x²)
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    est, df = float(coef[degree]), len(y) - degree - 1
+    e = replace(e, estimate=est)
+    if df < 1: return replace(e, reason=f"{len(y)} runs leave no residual to estimate the noise of a degree-{degree} fit")
+    s2 = float(((y - X @ coef) ** 2).sum()) / df
+    se = float(np.sqrt(s2 * np.linalg.inv(X.T @ X)[degree, degree]))
+    if not se > 0: return replace(e, reason="no spread: the runs lie exactly on the fit")
+    h = float(stats.t.ppf(0.5 + LEVEL / 2, df)) * se
+    return replace(e, low=est - h, high=est + h,
+                   detail=f"{e.detail}; {what} {_s(est)} [{_s(est - h)}, {_s(est + h)}]{' ' + unit if unit else ''} "
+                          f"(least squares over {len(y)} runs, residual df {df})")

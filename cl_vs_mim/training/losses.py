@@ -13,8 +13,9 @@ from torch import nn, Tensor
 from ..core import CLVsMimError
 
 # %% auto #0
-__all__ = ['rank_and_world', 'concat_all_gather', 'info_nce', 'moco_v3_loss', 'byol_loss', 'patchify', 'unpatchify', 'norm_pix',
-           'token_mask_to_pixels', 'masked_l1', 'masked_mse', 'patch_info_nce', 'ema_update_', 'cosine_schedule']
+__all__ = ['PATCH_NEGATIVES', 'FILTER_SIMILARITY', 'rank_and_world', 'concat_all_gather', 'info_nce', 'moco_v3_loss', 'byol_loss',
+           'patchify', 'unpatchify', 'norm_pix', 'token_mask_to_pixels', 'masked_l1', 'masked_mse', 'patch_info_nce',
+           'ema_update_', 'cosine_schedule']
 
 # %% ../../nbs/05_losses.ipynb #dca7961b
 def _shape(t) -> str: return str(tuple(t.shape)) if isinstance(t, Tensor) else type(t).__name__
@@ -145,15 +146,23 @@ def masked_mse(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
     return per_patch.mean()
 
 # %% ../../nbs/05_losses.ipynb #9ac498f7
-def patch_info_nce(f: Tensor, g: Tensor, mask: Tensor, tau: float = 0.1, negatives: str = "image") -> Tensor:
-    "ConMIM loss: CE of norm(f_bi)·norm(g_b·)/τ with target i, over masked (b, i); `g` is detached."
+PATCH_NEGATIVES = ("image", "batch", "filtered")
+FILTER_SIMILARITY = 0.9   # 'filtered': keys this cosine-similar to the positive key leave the dictionary (M-Tab7 states none)
+
+def patch_info_nce(f: Tensor, g: Tensor, mask: Tensor, tau: float = 0.1, negatives: str = "image",
+                   filter_similarity: float = FILTER_SIMILARITY) -> Tensor:
+    ("ConMIM loss: CE of norm(f_bi)·norm(g_b·)/τ with target i, over masked (b, i); `g` is detached. Dictionary"
+     " `negatives`: 'image' (the other patches of the same image), 'batch' (every patch of the batch) or 'filtered'"
+     " (same-image keys whose cosine similarity to the positive key exceeds `filter_similarity` are dropped).")
     if not (isinstance(f, Tensor) and isinstance(g, Tensor) and f.ndim == 3 and f.shape == g.shape):
         raise CLVsMimError(f"patch_info_nce got f {_shape(f)} and g {_shape(g)}: expected two (batch, tokens, dim) "
                            f"tensors of the same shape; drop the CLS token from both")
     _check_tau(tau)
-    if negatives not in ("image", "batch"):
-        raise CLVsMimError(f"negatives={negatives!r} is unknown: use 'image' (ConMIM, per-image dictionary) or 'batch' "
-                           f"(Table 7 intra-gpu ablation)")
+    if negatives not in PATCH_NEGATIVES:
+        raise CLVsMimError(f"negatives={negatives!r} is unknown: use 'image' (ConMIM, per-image dictionary), 'batch' "
+                           f"(Table 7 intra-gpu ablation) or 'filtered' (Table 7 fewer negatives)")
+    if not -1 <= filter_similarity <= 1:
+        raise CLVsMimError(f"filter_similarity={filter_similarity!r} is a cosine similarity: give a number in [-1, 1]")
     b, n, _ = f.shape
     _check_mask_shape(mask, (b, n), "token")
     mask = mask.bool()
@@ -163,9 +172,13 @@ def patch_info_nce(f: Tensor, g: Tensor, mask: Tensor, tau: float = 0.1, negativ
     f = F.normalize(f.float(), dim=-1)
     g = F.normalize(g.detach().float(), dim=-1)
     img, pos = mask.nonzero(as_tuple=True)  # (M,), (M,) indices of masked tokens
-    if negatives == "image":
+    if negatives in ("image", "filtered"):
         logits = torch.bmm(f, g.transpose(1, 2))[img, pos] / tau  # (B, N, N) → (M, N): own image's patches only
         labels = pos
+        if negatives == "filtered":   # near-duplicates of the positive key are not negatives (the positive stays)
+            near = torch.bmm(g, g.transpose(1, 2))[img, pos] > filter_similarity        # (M, N)
+            near[torch.arange(len(pos)), pos] = False
+            logits = logits.masked_fill(near, float("-inf"))
     else:
         logits = f[img, pos] @ g.reshape(b * n, -1).T / tau        # (M, B·N): every patch of the local batch
         labels = img * n + pos

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from ..core import CLVsMimError
 from ..models import (grid_size, patch_size, in_chans, encode, visible_order, encode_visible, MAEDecoder,
                               pixel_decoder, mae_forward, linear_head, init_linear_head_)
-from .losses import (moco_v3_loss, info_nce, byol_loss, patchify, norm_pix, masked_l1, masked_mse,
+from .losses import (PATCH_NEGATIVES, FILTER_SIMILARITY, moco_v3_loss, info_nce, byol_loss, patchify, norm_pix, masked_l1, masked_mse,
                               token_mask_to_pixels, patch_info_nce, ema_update_, cosine_schedule)
 import timm
 from timm.layers import trunc_normal_
@@ -197,10 +197,13 @@ class CMAE(Method):
         self.pixel_decoder = pixel_decoder(encoder, decoder_dim, decoder_depth, decoder_heads)
         self.feature_decoder = None
         if ct_weight and feature_decoder_depth:
-            depth = decoder_depth if share_decoder else feature_decoder_depth
-            self.feature_decoder = MAEDecoder(d, d, grid, decoder_dim, depth, decoder_heads)
-            if share_decoder:   # Table 4c "share weight": one Transformer, separate output layers
-                for name in ('embed', 'mask_token', 'blocks', 'norm'):
+            if share_decoder and feature_decoder_depth > decoder_depth:
+                raise CLVsMimError(f"CMAE share_decoder: the {feature_decoder_depth}-block feature decoder cannot share the "
+                                   f"{decoder_depth}-block pixel decoder's weights; give feature_decoder_depth <= decoder_depth")
+            self.feature_decoder = MAEDecoder(d, d, grid, decoder_dim, feature_decoder_depth, decoder_heads)
+            if share_decoder:   # Table 4c "share weight": the pixel decoder's first blocks, separate output layers
+                self.feature_decoder.blocks = nn.ModuleList(self.pixel_decoder.blocks[:feature_decoder_depth])
+                for name in ('embed', 'mask_token', 'norm'):
                     setattr(self.feature_decoder, name, getattr(self.pixel_decoder, name))
         if ct_weight:
             self.projector = mlp_head(2, d, proj_hidden, proj_dim, bias=True, last_bn=False)
@@ -250,14 +253,15 @@ class ConMIM(Method):
 
     def __init__(self, encoder: nn.Module, proj_hidden: int = 4096, proj_dim: int = 256, tau: float = 0.1,
                  momentum: float = 0.996, momentum_final: float = 1.0, slow: str = 'ema', negatives: str = 'image',
-                 instance_level: bool = False):
+                 instance_level: bool = False, masking: bool = True, filter_similarity: float = FILTER_SIMILARITY):
         super().__init__(encoder)
         if slow not in ('ema', 'online'): raise CLVsMimError(f"ConMIM slow must be 'ema' or 'online', got {slow!r}")
-        if negatives not in ('image', 'batch'):
-            raise CLVsMimError(f"ConMIM negatives must be 'image' or 'batch', got {negatives!r}")
+        if negatives not in PATCH_NEGATIVES:
+            raise CLVsMimError(f"ConMIM negatives must be one of {PATCH_NEGATIVES}, got {negatives!r}")
         d = encoder.num_features
         self.tau, self.momentum, self.momentum_final = tau, momentum, momentum_final
         self.slow, self.negatives, self.instance_level = slow, negatives, instance_level
+        self.masking, self.filter_similarity = bool(masking), filter_similarity
         self.min_batch = 2 if instance_level else 1
         self.mask_token = nn.Parameter(torch.zeros(1, 1, d))
         trunc_normal_(self.mask_token, std=.02)
@@ -271,14 +275,15 @@ class ConMIM(Method):
     def loss(self, batch: dict) -> Tensor:
         x, x_full, mask = batch['x'], batch['x_full'], batch['mask']
         pre = self.encoder.num_prefix_tokens
-        online_mask = None if self.instance_level else mask                  # Table 6: no denoising at all
+        if not self.masking: mask = torch.ones_like(mask, dtype=torch.bool)   # Table 6: every patch, none corrupted
+        online_mask = None if self.instance_level or not self.masking else mask   # Table 6: no denoising at all
         f = self.project(self.projector, encode(self.encoder, x, online_mask, self.mask_token)[:, pre:])
         with torch.no_grad():
             enc, proj = ((self.slow_encoder, self.slow_projector) if self.slow == 'ema'
                          else (self.encoder, self.projector))
             g = self.project(proj, encode(enc, x_full)[:, pre:])
         loss = (info_nce(f.mean(1), g.mean(1), self.tau) if self.instance_level
-                else patch_info_nce(f, g, mask, self.tau, self.negatives))
+                else patch_info_nce(f, g, mask, self.tau, self.negatives, self.filter_similarity))
         self.logs = {'loss_mim': loss.item()}
         return loss
 

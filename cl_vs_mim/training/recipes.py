@@ -8,8 +8,8 @@ from ..core import CLVsMimError
 from .loop import TrainConfig
 
 # %% auto #0
-__all__ = ['RECIPES', 'FULL_RECIPES', 'CPU_PRETRAIN', 'CPU_METHODS', 'CPU_RECIPES', 'SMOKE_RECIPES', 'REINIT_KS', 'GPU_RECIPES',
-           'recipe']
+__all__ = ['RECIPES', 'FULL_RECIPES', 'CPU_PRETRAIN', 'CPU_METHODS', 'CPU_RECIPES', 'SMOKE_RECIPES', 'REINIT_KS', 'HEAD_VARIANTS',
+           'GPU_RECIPES', 'ABLATION_METHODS', 'ABLATION_PRETRAIN', 'ABLATION_FINETUNE', 'ABLATION_MOMENTUM', 'recipe']
 
 # %% ../../nbs/09_recipes.ipynb #80aa6c36
 RECIPES: dict[str, TrainConfig] = {}   # every named recipe; filled by the cells below
@@ -148,6 +148,13 @@ for _which in ('first', 'last'):
             _name = f'{_prefix}-finetune-reinit-{_which}{_k}'
             _table[_name] = TrainConfig(**{**_table[_base].to_dict(), 'name': _name, 'method_kwargs': _kw})
 
+# Park Fig. 5a / claim 4: MoCo v3 and SimMIM on the same encoder with twice the heads (6 of 32 dimensions, not 3 of 64)
+HEAD_VARIANTS = {'moco_v3_h6': 'moco_v3', 'simmim_h6': 'simmim'}
+for _run, _base in HEAD_VARIANTS.items():
+    for _prefix, _table in (('cpu', CPU_RECIPES), ('smoke', SMOKE_RECIPES)):
+        _table[f'{_prefix}-{_run}'] = TrainConfig(**{**_table[f'{_prefix}-{_base}'].to_dict(), 'name': f'{_prefix}-{_run}',
+                                                     'model_kwargs': {'num_heads': 6}})
+
 # One accelerator (the gpu profile): the same runs on the ViT-B-like 14×14 token grid (patch 2), 20 epochs of the
 # whole train split each, bf16 autocast. Sized by estimate for about 30 minutes on one H100, not measured (no GPU here).
 _GPU = dict(model='vit_tiny_d6_patch2_28', amp=True, num_workers=8, ckpt_every=200, log_every=20)
@@ -159,3 +166,22 @@ for _name, _cfg in CPU_RECIPES.items():
     GPU_RECIPES[_d['name']] = TrainConfig(**_d)
 
 RECIPES.update(FULL_RECIPES); RECIPES.update(CPU_RECIPES); RECIPES.update(SMOKE_RECIPES); RECIPES.update(GPU_RECIPES)
+
+# %% ../../nbs/09_recipes.ipynb #97e6efc7
+ABLATION_METHODS = ("cmae", "conmim", "mae", "simmim")
+ABLATION_PRETRAIN = dict(train_images=5000, epochs=1.0, batch_size=64, warmup_epochs=0.05, ckpt_every=20, log_every=5)
+ABLATION_FINETUNE = dict(train_images=5000, ckpt_every=20)
+ABLATION_MOMENTUM = {"cmae": dict(momentum=0.99, momentum_final=0.99), "conmim": dict(momentum=0.99)}  # α for 78 steps
+
+def _ablation_recipes(prefix: str, table: dict, base_ft: str) -> None:
+    for m in ABLATION_METHODS:
+        d = table[f"{prefix}-{m}"].to_dict()
+        if prefix == "cpu": d |= ABLATION_PRETRAIN
+        d["method_kwargs"] = {**d["method_kwargs"], **ABLATION_MOMENTUM.get(m, {})}
+        table[f"{prefix}-ablation-{m}"] = TrainConfig(**{**d, "name": f"{prefix}-ablation-{m}"})
+    d = table[base_ft].to_dict() | (ABLATION_FINETUNE if prefix == "cpu" else {})
+    table[f"{prefix}-ablation-finetune"] = TrainConfig(**{**d, "name": f"{prefix}-ablation-finetune"})
+
+_ablation_recipes("cpu", CPU_RECIPES, "cpu-finetune")
+_ablation_recipes("smoke", SMOKE_RECIPES, "smoke-finetune")
+RECIPES.update({k: v for t in (CPU_RECIPES, SMOKE_RECIPES) for k, v in t.items() if "-ablation-" in k})
