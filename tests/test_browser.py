@@ -33,6 +33,7 @@ def test_report_in_a_browser(request, capsys):
         print("\nscreenshots: " + ", ".join(seen["screenshots"].values()))
     assert seen["claims_table"], seen                       # displayed with a non-zero size
     pngs = sum(f.endswith(".png") for r in report["records"].values() for f in r["files"])
+    pngs += sum(f.endswith(".png") for f in report["ablations"].files)   # the ablation tables' figure (under C-Tab4)
     assert seen["figures"] == pngs and seen["figures_loaded"] == pngs > 0, seen   # every inline figure arrived
     assert seen["notebook_links"] == len(report["records"]), seen   # one displayed rendering link per figure
     assert seen["notebook"].endswith(".html") and "/notebooks/" in seen["notebook"], seen

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from ..core import CLVsMimError
-from .loop import TrainConfig
 from .recipes import RECIPES, ABLATION_METHODS
 
 # %% auto #0
@@ -46,7 +45,7 @@ def _v(name, method, what, view=None, **kw) -> Variant: return Variant(name, met
 VARIANTS: dict[str, Variant] = {v.name: v for v in [
     Variant(SCRATCH, None, "no pre-training: fine-tuned from a random-init encoder"),
     _v("mae", "mae", "MAE (the cpu recipe's decoder, 75 % random masking)"),
-    _v("simmim", "simmim", "SimMIM (60 % masking of 2x2-patch units... the cpu recipe)"),
+    _v("simmim", "simmim", "SimMIM (the cpu recipe's masking and linear head)"),
     _v("cmae", "cmae", "CMAE as published: pixel shift, target colour augmentation, 2-block feature decoder, InfoNCE, λc 1"),
     _v("cmae-no-ct", "cmae", "CMAE without the contrastive branch (λc 0): its MAE baseline", ct_weight=0.0),
     _v("cmae-ct-randcrop", "cmae", "+ contrast of two random crops' encoder outputs (no pixel shift, no feature decoder)",
