@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from ..core import CLVsMimError, save_figure, save_table
-from ..training.ablations import ABLATION_TABLES, NOT_REGENERATED, REFERENCE_VARIANTS, VARIANTS
-from .verdict import LEVEL, N_BOOT, BOOT_SEED
+from ..training.ablations import ABLATION_TABLES, NOT_REGENERATED
+from .verdict import LEVEL, N_BOOT, BOOT_SEED, pooled_variance
 
 # %% auto #0
 __all__ = ['ROW_COLUMNS', 'SUMMARY_COLUMNS', 'variant_accuracies', 'ablation_rows', 'pooled_seed_sd', 'Agreement',
@@ -28,9 +28,10 @@ def variant_accuracies(runs: pd.DataFrame) -> dict[str, np.ndarray]:
     ft = runs[(runs.stage == "FT") & runs.variant.notna() & (runs.variant.astype(str) != "")]
     return {v: 100 * d.sort_values("seed").accuracy.to_numpy(float) for v, d in ft.groupby("variant")}
 
-def ablation_rows(runs: pd.DataFrame, tables=None) -> pd.DataFrame:
-    "One row per row of each ablation table (`ROW_COLUMNS`): ours from runs.csv (NaN when the variant has no run)."
-    acc, out = variant_accuracies(runs), []
+def ablation_rows(runs: pd.DataFrame, tables=None, accuracies: dict | None = None) -> pd.DataFrame:
+    ("One row per row of each ablation table (`ROW_COLUMNS`): ours from runs.csv (NaN when the variant has no run);"
+     " `accuracies`: its `variant_accuracies`, when the caller has them already.")
+    acc, out = variant_accuracies(runs) if accuracies is None else accuracies, []
     for t in tables or ABLATION_TABLES:
         for row in ABLATION_TABLES[t]:
             a = acc.get(row.variant, np.array([]))
@@ -60,9 +61,8 @@ def _permutation_p(paper: np.ndarray, ours: np.ndarray, rho: float, max_exact: i
 
 def pooled_seed_sd(accuracies: dict) -> tuple[float, int]:
     "(SD, df) of seed-to-seed spread pooled over every variant with ≥ 2 seeds ((nan, 0) without one)."
-    ss = sum(float(((a - a.mean()) ** 2).sum()) for a in accuracies.values() if len(a) > 1)
-    df = sum(len(a) - 1 for a in accuracies.values() if len(a) > 1)
-    return (math.sqrt(ss / df), df) if df and ss > 0 else (np.nan, 0)
+    s2, df = pooled_variance(accuracies.values())
+    return math.sqrt(s2) if df else np.nan, df
 
 class Agreement(NamedTuple):
     "How far our ordering of a table's rows agrees with the paper's."
@@ -105,10 +105,10 @@ def rank_agreement(settings, paper, ours, n_seeds, seed_sd: float, df: int, n_bo
 SUMMARY_COLUMNS = ["table", "rows", "measured", "rho", "rho_low", "rho_high", "p_value", "paper_best", "ours_best",
                    "same_best", "p_same_best", "seed_sd", "seed_df", "not_regenerated"]
 
-def ablation_summary(rows: pd.DataFrame, accuracies: dict | None = None) -> pd.DataFrame:
-    "One line per table of `ablation_rows` (`SUMMARY_COLUMNS`); the seed noise is pooled over the replicated variants."
-    sd, df = pooled_seed_sd(accuracies if accuracies is not None else
-                            {v: np.array([float(x) for x in a.split()]) for v, a in zip(rows.variant, rows.accuracies) if a})
+def ablation_summary(rows: pd.DataFrame, accuracies: dict) -> pd.DataFrame:
+    ("One line per table of `ablation_rows` (`SUMMARY_COLUMNS`); the seed noise is pooled over the replicated variants"
+     " of `accuracies` (`variant_accuracies`).")
+    sd, df = pooled_seed_sd(accuracies)
     out = []
     for t, d in rows.groupby("table", sort=False):
         d = d.drop_duplicates("variant")   # a variant in two rows of one table (C-Tab4c: the default CMAE) counts once
@@ -156,7 +156,7 @@ def write_ablations(runs: pd.DataFrame, root) -> AblationReport | None:
     "ablations.csv, ablation_summary.csv and ablations.png/.pdf under `root/ablations/` (None: no ablation run in `runs`)."
     acc = variant_accuracies(runs)
     if not acc: return None
-    rows = ablation_rows(runs)
+    rows = ablation_rows(runs, accuracies=acc)
     summary = ablation_summary(rows, acc)
     out = Path(root) / "ablations"
     out.mkdir(parents=True, exist_ok=True)

@@ -508,9 +508,9 @@ def plan_table(profile: Profile, runs_root=None) -> "pd.DataFrame":
     cache, rows = RunCache(root), []
     for name, run in profile.runs.items():
         cfg, _ = cache.config(name, profile.runs)
-        status = cache.status(name, profile.runs)
-        rows.append(dict(run=name, recipe=run.recipe, init=run.init or "", status=status,
-                         estimate_s=round(run_estimate(cfg)), to_train_s=0 if status == "done" else round(run_estimate(cfg))))
+        status, estimate = cache.status(name, profile.runs), round(run_estimate(cfg))
+        rows.append(dict(run=name, recipe=run.recipe, init=run.init or "", status=status, estimate_s=estimate,
+                         to_train_s=0 if status == "done" else estimate))
     return pd.DataFrame(rows, columns=["run", "recipe", "init", "status", "estimate_s", "to_train_s"])
 
 def plan_summary(plan: "pd.DataFrame", jobs: int) -> str:

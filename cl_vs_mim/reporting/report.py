@@ -13,7 +13,7 @@ from .profiles import (Profile, get_profile, resolve_profile, needed_runs, figur
                                          profile_identities, RUN_IDENTITY, default_jobs, plan_table, plan_summary)
 from .claims import ITEMS, item_ids, Results, checklist, null_control_table, literature_table
 from .ablations import write_ablations, rho_text
-from ..training.ablations import ABLATION_TABLES
+from ..training.ablations import ABLATION_TABLES, is_ablation_run
 
 # %% auto #0
 __all__ = ['INLINE_BACKEND', 'writable_folder', 'render_html', 'execute_figure', 'execute_figures', 'runs_table', 'item_rows',
@@ -176,8 +176,9 @@ def item_rows(records: dict, profile: Profile, selected: list[str], ablations=No
             elif rec: status, detail = rec["status"], rec["error"]
             elif iid not in selected: status, detail = "not run", "not selected with --only"
             else: status, detail = "not run", "no notebook"
-        elif it.kind == "literature" and _ablation_status(it, ablations): status, detail = _ablation_status(it, ablations)
-        elif it.kind == "literature": status, detail = "literature", f"the paper's numbers; to regenerate: {it.needs or 'n/a'}"
+        elif it.kind == "literature":
+            status, detail = (_ablation_status(it, ablations)
+                              or ("literature", f"the paper's numbers; to regenerate: {it.needs or 'n/a'}"))
         elif it.kind == "diagram": status, detail = "not applicable", "a diagram: no data to regenerate"
         else: status, detail = "not applicable", f"needs {it.needs}"
         rows.append(dict(item=iid, paper=it.paper, title=it.title, kind=it.kind, status=status,
@@ -370,7 +371,7 @@ def runs_for_items(prof: Profile, selected: list, notebooks: list, only) -> list
     if not only: return list(prof.runs)
     want = set(needed_runs(prof, [figure_id(nb) for nb in notebooks]))
     if any(t in ABLATION_TABLES for i in selected for t in ITEMS[i].tables):
-        want |= {n for n in prof.runs if n.startswith("abl-")}
+        want |= {n for n in prof.runs if is_ablation_run(n)}
     return [n for n in prof.runs if n in want]
 
 def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, progress: bool, jobs: int) -> dict:

@@ -18,7 +18,7 @@ __all__ = ['LEVEL', 'FPR_TARGET', 'MIN_SEEDS', 'CORE_SEEDS', 'N_BOOT', 'BOOT_SEE
            'VERDICTS', 'DECIDED', 'DIRECTIONS', 'METHODS', 'RULE', 'COLUMNS', 'seed_values', 'from_frame', 'Effect',
            'group_summary', 'contrast', 'difference', 'one_sample', 'difference_of_differences', 'verdict', 'combine',
            'Part', 'decide', 'not_checkable', 'table', 'claim_verdicts', 'versus_baseline', 'NullControl', 'Halves',
-           'halves', 'null_control', 'pooled_contrast', 'trend']
+           'halves', 'null_control', 'pooled_variance', 'pooled_contrast', 'trend']
 
 # %% ../../nbs/20c_verdict.ipynb #ba3642cb
 LEVEL = 0.95           # two-sided level of every interval (the rule's; the papers give no error bars)
@@ -310,6 +310,13 @@ def null_control(parts: Mapping[str, object], name: str = "MoCo v3", claim="null
     return NullControl.of(out)
 
 # %% ../../nbs/20c_verdict.ipynb #ee93d68e
+def pooled_variance(samples) -> tuple[float, int]:
+    "(s², df): the within-sample variance pooled over every sample of ≥ 2 values (ANOVA's error term; (nan, 0) without one)."
+    arrays = [np.asarray(a, dtype=float) for a in samples]
+    ss = sum(float(((a - a.mean()) ** 2).sum()) for a in arrays if len(a) > 1)
+    df = sum(len(a) - 1 for a in arrays if len(a) > 1)
+    return (ss / df, df) if df and ss > 0 else (np.nan, 0)
+
 def pooled_contrast(groups: Mapping[str, object], weights, noise: Mapping[str, object] | None = None,
                     what: str | None = None, unit: str = "") -> Effect:
     ("Σ weights·(row mean) over rows {name: per-seed values}, some of one seed, with a `LEVEL` t interval from the"
@@ -320,12 +327,10 @@ def pooled_contrast(groups: Mapping[str, object], weights, noise: Mapping[str, o
     svals = {n: seed_values(v) for n, v in {**(noise or {}), **groups}.items()}
     if not base.measured or not np.isfinite(base.estimate): return base
     means = {n: _seed_means(s) for n, s in svals.items()}
-    ss = sum(float(((m - m.mean()) ** 2).sum()) for m in means.values() if len(m) > 1)
-    df = sum(len(m) - 1 for m in means.values() if len(m) > 1)
-    if df == 0 or ss <= 0:
+    s2, df = pooled_variance(means.values())
+    if df == 0:
         return replace(base, low=np.nan, high=np.nan, method="pooled",
                        reason="no replicated row: no seed-to-seed variance to read one-seed rows against")
-    s2 = ss / df
     se = float(np.sqrt(s2 * sum(x * x / len(means[n]) for n, x in zip(names, w) if x)))
     h = float(stats.t.ppf(0.5 + LEVEL / 2, df)) * se
     est = base.estimate

@@ -11,7 +11,8 @@ from .recipes import RECIPES, ABLATION_METHODS
 
 # %% auto #0
 __all__ = ['SCRATCH', 'FAILS', 'VARIANTS', 'REFERENCE_VARIANTS', 'ABLATION_TABLES', 'NOT_REGENERATED', 'ABLATION_SEEDS',
-           'ABLATION_FAMILY', 'Variant', 'Row', 'ablation_run', 'variant_seeds', 'ablation_plan', 'ablation_identity']
+           'ABLATION_PREFIX', 'ABLATION_FAMILY', 'Variant', 'Row', 'ablation_run', 'is_ablation_run', 'variant_seeds',
+           'ablation_plan', 'ablation_identity']
 
 # %% ../../nbs/09a_ablations.ipynb #c80f97fe
 SCRATCH = "scratch"   # the variant that is not pre-trained: its fine-tune starts from a random-init encoder
@@ -118,9 +119,13 @@ NOT_REGENERATED = {"M-Tab6": "MoCo v3 (83.2): another method, compared at its ow
 ABLATION_SEEDS = 3   # seeds of each REFERENCE_VARIANTS row (the others: one)
 
 # %% ../../nbs/09a_ablations.ipynb #4f09b66a
+ABLATION_PREFIX = "abl"   # every ablation run's name starts with it (and no other run's does)
+
 def ablation_run(variant: str, seed: int = 0, evaluation: str = "") -> str:
     "The plan's name of an ablation run: 'abl-cmae-tmr0.25', 'abl-cmae-s1', 'abl-cmae-s1-finetune'."
-    return "-".join(p for p in ("abl", variant, f"s{seed}" if seed else "", evaluation) if p)
+    return "-".join(p for p in (ABLATION_PREFIX, variant, f"s{seed}" if seed else "", evaluation) if p)
+
+def is_ablation_run(name: str) -> bool: return name.startswith(f"{ABLATION_PREFIX}-")
 
 def variant_seeds(variant: str, seeds: int = ABLATION_SEEDS) -> int:
     "How many seeds `variant` trains: `seeds` for the reference rows, 1 for the others."
@@ -155,7 +160,8 @@ def ablation_identity(plan: dict) -> dict:
     "{run at the root of an ablation chain: family, method, variant}: runs.csv's identity of each ablation run."
     out = {}
     for name, run in plan.items():
-        if run.init is not None or not name.startswith("abl-"): continue
-        v = next(v for v in sorted(VARIANTS, key=len, reverse=True) if name == f"abl-{v}" or name.startswith(f"abl-{v}-"))
+        if run.init is not None or not is_ablation_run(name): continue
+        v = next(v for v in sorted(VARIANTS, key=len, reverse=True)
+                 if name == ablation_run(v) or name.startswith(f"{ablation_run(v)}-"))
         out[name] = dict(family=ABLATION_FAMILY[VARIANTS[v].method], method=VARIANTS[v].method, variant=v)
     return out
