@@ -252,7 +252,8 @@ def _parser() -> argparse.ArgumentParser:
     for cmd in ("reproduce", "figures"):
         f = sub.add_parser(cmd, help="train the profile's runs, run its figure notebooks, check the claims, write the report"
                            + (" (alias of reproduce)" if cmd == "figures" else ""))
-        f.add_argument("--profile", default="cpu", help="smoke | cpu | gpu | random | official (your checkpoints) | full (env vars)")
+        f.add_argument("--profile", default="cpu", help="smoke | cpu | cpu-long | gpu | random | official (your checkpoints) | full (env vars); "
+                       "see: cl-vs-mim profiles")
         f.add_argument("--checkpoint", dest="checkpoints", action="append", default=[], metavar="NAME=FILE",
                        help="official profile: a checkpoint and its source, e.g. moco_v3=vit-b-300ep.pth.tar (repeat)")
         f.add_argument("--data", nargs="+", metavar="SOURCE", help="official profile: folder PATH (e.g. ImageNet val) or hf PATH")
@@ -377,11 +378,12 @@ def _run(args) -> int:
         from cl_vs_mim.reporting.report import write_readme
         print(write_readme())
     elif args.command == "plan":
-        from cl_vs_mim.reporting.profiles import get_profile, plan_table, plan_summary, default_jobs
+        from cl_vs_mim.reporting.profiles import get_profile, plan_table, plan_summary, default_jobs, figure_plan
         prof = get_profile(args.profile)
-        pt = plan_table(prof, args.runs)
+        pt, figures = plan_table(prof, args.runs), figure_plan(prof)
         print(pt.drop(columns=["to_train_s"]).to_string(index=False))
-        print(plan_summary(pt, args.jobs or default_jobs()))
+        print("figure notebooks (estimated s): " + ", ".join(f"{k} {v:.0f}" for k, v in figures.items()))
+        print(plan_summary(pt, args.jobs or default_jobs(), figures))
     elif args.command == "profiles":
         from cl_vs_mim.reporting.profiles import PROFILES
         for p in PROFILES.values(): print(f"{p.name:8s} {p.description}")

@@ -16,10 +16,11 @@ from ..models import IDENTITY, FMNIST_MODELS  # importing models also registers 
 # %% auto #0
 __all__ = ['FAMILIES', 'STAGES', 'FAMILY', 'PRETRAINED', 'TRAINED', 'CPU_TRAINED', 'LONG_TRAINED', 'FINETUNED', 'PROBED',
            'REINIT', 'REINIT_METHODS', 'SEEDS', 'FINETUNE_SEEDS', 'RANDOM_LABEL', 'RANDOM_ARCH', 'RUN_IDENTITY',
-           'PROFILES', 'SECONDS_PER_IMAGE', 'TRAIN_SPLIT', 'TEST_SPLIT', 'FIGURES', 'FIGURES_DIR', 'load_model',
-           'ModelSpec', 'Profile', 'official_profile', 'run_name', 'training_plan', 'trained_profile', 'get_profile',
-           'needed_runs', 'default_jobs', 'resolve_profile', 'run_estimate', 'plan_table', 'plan_summary',
-           'profile_identities', 'Figure', 'figure_id', 'figure_notebooks', 'missing_figures']
+           'PROFILES', 'SECONDS_PER_IMAGE', 'TRAIN_SPLIT', 'TEST_SPLIT', 'FIGURES', 'FIGURES_DIR', 'FIGURE_SECONDS',
+           'FIGURE_SECONDS_DEFAULT', 'load_model', 'ModelSpec', 'Profile', 'official_profile', 'run_name',
+           'training_plan', 'trained_profile', 'get_profile', 'needed_runs', 'default_jobs', 'resolve_profile',
+           'run_estimate', 'plan_table', 'makespan', 'plan_summary', 'profile_identities', 'Figure', 'figure_id',
+           'figure_notebooks', 'missing_figures', 'figure_estimate', 'figure_plan']
 
 # %% ../../nbs/20_reproduce.ipynb #e66fcdd6
 def load_model(arch: str, checkpoint: str | os.PathLike | None = None, verbose: bool = True, **kwargs) -> torch.nn.Module:
@@ -486,10 +487,10 @@ def resolve_profile(profile: Profile, runs_root=None, progress: bool = True, on_
 # %% ../../nbs/20_reproduce.ipynb #c3554861
 #: seconds per image on one core with bf16 autocast, measured from the cpu runs here (session 15): pre-training per
 #: method (MoCo v3 570 s / 30,000 images; SimMIM 200 s; MAE 128 s; CMAE 251 s; ConMIM 124 s / 10,000; the hybrid and
-#: local MoCo v3 from their first cpu-long runs), a fine-tuning image (77 s for 10,000 + 5,000 test), an encoded image
-#: (a probe: 48 s for 10,000 + 5,000)
+#: local MoCo v3 from their first cpu-long runs), a fine-tuning image (75 s for 10,000 + 5,000 test, 36-37 s for the
+#: ablations' 5,000 + 2,500, session 16), an encoded image (a probe: 47 s for 10,000 + 5,000)
 SECONDS_PER_IMAGE = {"moco_v3": 0.0187, "moco_v3_local": 0.0195, "hybrid": 0.025, "simmim": 0.0066, "mae": 0.0043,
-                     "cmae": 0.0084, "conmim": 0.0125, "finetune": 0.0070, "encode": 0.0032}
+                     "cmae": 0.0084, "conmim": 0.0125, "finetune": 0.0068, "encode": 0.0032}
 TRAIN_SPLIT, TEST_SPLIT = 60000, 10000   # Fashion-MNIST
 
 def run_estimate(cfg) -> float:
@@ -513,12 +514,24 @@ def plan_table(profile: Profile, runs_root=None) -> "pd.DataFrame":
                          to_train_s=0 if status == "done" else estimate))
     return pd.DataFrame(rows, columns=["run", "recipe", "init", "status", "estimate_s", "to_train_s"])
 
-def plan_summary(plan: "pd.DataFrame", jobs: int) -> str:
-    "One line: runs to train, their estimated process-minutes and the wall time on `jobs` cores."
+def makespan(seconds, jobs: int) -> float:
+    "Wall seconds of independent tasks on `jobs` workers, longest first, each to the first free worker (LPT)."
+    free = [0.0] * max(jobs, 1)
+    for s in sorted(seconds, reverse=True): free[free.index(min(free))] += s
+    return max(free)
+
+def plan_summary(plan: "pd.DataFrame", jobs: int, figures: dict | None = None) -> str:
+    ("One line: runs to train, their estimated process-minutes and the wall time on `jobs` cores; with `figures`"
+     " ({figure id: estimated s}) the figure phase and the total too.")
     todo = plan[plan.status != "done"]
-    return (f"{len(todo)} of {len(plan)} runs to train ({(plan.status == 'done').sum()} in the cache): estimated "
-            f"{todo.to_train_s.sum() / 60:.0f} process-min, about {todo.to_train_s.sum() / 60 / max(jobs, 1):.0f} min on "
-            f"{jobs} core(s) (one thread per run; figures come after)")
+    train = todo.to_train_s.sum() / max(jobs, 1)
+    text = (f"{len(todo)} of {len(plan)} runs to train ({(plan.status == 'done').sum()} in the cache): estimated "
+            f"{todo.to_train_s.sum() / 60:.0f} process-min, about {train / 60:.0f} min on {jobs} core(s) (one thread per run)")
+    if not figures: return text + "; figures come after"
+    wall = makespan(figures.values(), jobs)
+    return (text + f"; then {len(figures)} figure notebooks, {sum(figures.values()) / 60:.0f} process-min, about "
+            f"{wall / 60:.0f} min: about {(train + wall) / 60:.0f} min in all")
+
 
 # %% ../../nbs/20_reproduce.ipynb #6444a333
 def profile_identities(profile: Profile) -> "pd.DataFrame":
@@ -577,3 +590,23 @@ def missing_figures() -> list[str]:
     "Registry entries that have no notebook in nbs/figures/ yet."
     have = {figure_id(p) for p in figure_notebooks()}
     return [f for f in FIGURES if f not in have]
+
+# %% ../../nbs/20_reproduce.ipynb #4dacf50c
+#: seconds of one figure notebook on one core at 1,000 images: (per notebook, per model), measured here from a
+#: cpu-long report's timings.json with an empty analysis cache (session 16, P-Fig08 and P-FigF2 scoring in bf16):
+#: P-Fig08 350 s for 12 models, P-FigF2 162 s for 6, P-Fig12 126 s for 30, P-FigE3 101 s for 12, the others 7-55 s
+FIGURE_SECONDS = {"P-Fig08": (10, 28.0), "P-FigF2": (10, 25.0), "P-Fig12": (10, 3.9), "P-FigE3": (10, 7.6),
+                  "P-Fig05": (10, 2.5), "P-FigF1": (10, 2.3), "P-FigE2": (10, 2.0), "P-FigC1": (10, 0.9)}
+FIGURE_SECONDS_DEFAULT = (6, 0.2)
+
+def figure_estimate(profile: Profile, figure: str) -> float:
+    "Estimated seconds of figure notebook `figure` for `profile` on one core (`FIGURE_SECONDS`, scaled by its images)."
+    base, per_model = FIGURE_SECONDS.get(figure, FIGURE_SECONDS_DEFAULT)
+    return base + per_model * len(profile.models_for(figure)) * profile.images / 1000
+
+def figure_plan(profile: Profile, notebooks=None) -> dict:
+    "{figure id: estimated s} of the figure notebooks `profile` runs (all by default), longest first."
+    ids = [figure_id(nb) for nb in (figure_notebooks() if notebooks is None else notebooks)]
+    est = {f: figure_estimate(profile, f) for f in ids if f not in profile.skip}
+    return dict(sorted(est.items(), key=lambda kv: -kv[1]))
+

@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 from ..core import CLVsMimError, PROJECT_DIR, atomic_path, atomic_write_text, save_table, run_folder_lock
 from .profiles import (Profile, get_profile, resolve_profile, needed_runs, figure_notebooks, figure_id,
-                                         profile_identities, RUN_IDENTITY, default_jobs, plan_table, plan_summary)
+                                         profile_identities, RUN_IDENTITY, default_jobs, plan_table, plan_summary,
+                                         figure_plan)
 from .claims import ITEMS, item_ids, Results, checklist, null_control_table, literature_table
 from .ablations import write_ablations, rho_text
 from ..training.ablations import ABLATION_TABLES, is_ablation_run
@@ -101,16 +102,19 @@ def _one_thread():
     import torch
     torch.set_num_threads(1)
 
-def execute_figures(notebooks: list, profile: Profile, root: Path, jobs: int = 1, on_done=None) -> dict:
+def execute_figures(notebooks: list, profile: Profile, root: Path, jobs: int = 1, on_done=None, estimates=None) -> dict:
     ("Run the figure notebooks, `jobs` at a time (worker processes whose kernels use one thread each); {item: record}"
-     " in notebook order. `on_done(record)` is called as each one finishes.")
+     " in notebook order. `on_done(record)` is called as each one finishes. With `estimates` ({item: s}) the longest"
+     " start first, so that no long notebook is left running alone at the end.")
     records = {}
+    if estimates: notebooks, given = sorted(notebooks, key=lambda nb: -estimates.get(figure_id(nb), 0)), notebooks
+    else: given = notebooks
     if jobs <= 1 or len(notebooks) <= 1:
         for nb in notebooks:
             rec = execute_figure(nb, profile, root)
             records[rec["item"]] = rec
             if on_done: on_done(rec)
-        return records
+        return {figure_id(nb): records[figure_id(nb)] for nb in given}
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread) as pool:
@@ -119,7 +123,7 @@ def execute_figures(notebooks: list, profile: Profile, root: Path, jobs: int = 1
             rec = future.result()
             records[rec["item"]] = rec
             if on_done: on_done(rec)
-    return {figure_id(nb): records[figure_id(nb)] for nb in notebooks}
+    return {figure_id(nb): records[figure_id(nb)] for nb in given}
 
 # %% ../../nbs/20b_report.ipynb #939c6635
 def _accuracy(results: dict):
@@ -390,8 +394,9 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
     plan = {n: prof.runs[n] for n in needed}
     planned = plan_table(dataclasses.replace(prof, runs=plan), runs_root)   # every run and its estimate, before any trains
     save_table(planned, root / "plan.csv")
+    figures = figure_plan(prof, notebooks)   # and every figure notebook's, longest first
     if progress:
-        print(f"cl-vs-mim {prof.name}: {plan_summary(planned, jobs)}", file=sys.stderr)
+        print(f"cl-vs-mim {prof.name}: {plan_summary(planned, jobs, figures)}", file=sys.stderr)
         for r in planned[planned.status != "done"].itertuples():
             print(f"  {r.run} ({r.recipe}{', from ' + r.init if r.init else ''}): ~{r.estimate_s} s"
                   f"{' (resumes)' if r.status == 'partial' else ''}", file=sys.stderr)
@@ -405,7 +410,7 @@ def _build_report(prof: Profile, root: Path, selected: list, only, runs_root, pr
     ablations = write_ablations(runs, root)   # the ablation tables, ours next to the paper's (None: no ablation runs)
     ids = profile_identities(resolved)
     save_table(ids, root / "models.csv")   # who is who: the claims select models by identity, never by label
-    records = execute_figures(notebooks, resolved, root, jobs, on_done=lambda rec: line(
+    records = execute_figures(notebooks, resolved, root, jobs, estimates=figures, on_done=lambda rec: line(
         f"{rec['item']}: {rec['status']} in {rec['seconds']:.0f} s" + (f" ({rec['error']}; see {root / rec['executed']})" if rec["error"] else "")))
     bar.close()
     _write_image_intervals(resolved, root)

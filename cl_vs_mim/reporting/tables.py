@@ -30,7 +30,7 @@ from ..analysis.robustness import (DEFAULT_NOISE_EPS, DEFAULT_CUTOFF, CueConflic
                                            robustness_tables)
 from ..analysis.probing import last_cls_head
 from ..models import linear_head
-from ..training.loop import read_checkpoint
+from ..training.loop import read_checkpoint, amp_dtype
 from ..plots import display_image
 from .profiles import ModelSpec, IDENTITY
 
@@ -38,7 +38,8 @@ from .profiles import ModelSpec, IDENTITY
 __all__ = ['ANALYSIS_VERSION', 'ENGINE_DEFAULTS', 'engine_cache_dir', 'engine_results', 'engine_table', 'image_interval_table',
            'attention_table', 'attention_tables', 'attention_map_tables', 'property_by_block', 'spectra_tables',
            'fourier_tables', 'similarity_tables', 'token_svd_tables', 'first_layer_tables', 'mae_decoder_table',
-           'head_nmi_tables', 'token_cluster_tables', 'probe_run_of', 'probe_run_classifier', 'figure_tables']
+           'head_nmi_tables', 'token_cluster_tables', 'probe_run_of', 'probe_run_classifier', 'AutocastClassifier',
+           'figure_tables']
 
 # %% ../../nbs/20d_tables.ipynb #7d722784
 ANALYSIS_VERSION = 1  # bump when a metric's definition changes, to invalidate cached tables
@@ -309,12 +310,24 @@ def probe_run_classifier(spec, model: torch.nn.Module, folder=None) -> ProbeClas
     probe.load_state_dict(weights)   # strict: a missing or unknown key is an error
     return ProbeClassifier(model, probe)
 
+class AutocastClassifier(torch.nn.Module):
+    "`classifier` run under autocast to `dtype`: images → float32 logits (the noise is added before, in float64)."
+    def __init__(self, classifier: torch.nn.Module, dtype: torch.dtype):
+        super().__init__()
+        self.classifier, self.dtype = classifier, dtype
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, dtype=self.dtype): return self.classifier(x).float()
+
+_PRECISION = {None: "fp32", torch.bfloat16: "bf16"}
+
 def figure_tables(models, data: str = "fashion-mnist", data_path=None, images: int = 1000, batch_size: int = 64,
                   classifier: str = "probe", train_images: int | None = None, probe_epochs: int = 10,
                   eps: float = DEFAULT_NOISE_EPS, width: float = 0.1 * math.pi, centers=None,
                   cutoff: float = DEFAULT_CUTOFF, cue_conflict_path=None, class_map: dict | None = None,
-                  seed: int = 0, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "(noise, shape-bias) tables of P-Fig8 (`classifier='probe'`) or P-FigF2 (`'own'`) for a list of ModelSpecs (or dicts)."
+                  seed: int = 0, amp: bool | str = "auto", progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ("(noise, shape-bias) tables of P-Fig8 (`classifier='probe'`) or P-FigF2 (`'own'`) for a list of ModelSpecs (or dicts)."
+     " `amp` as in `TrainConfig.amp`: 'auto' scores in bf16 autocast where the device has it (column `precision`).")
     if classifier not in ("probe", "own"):
         raise CLVsMimError(f"classifier must be 'probe' (linear probe, P-Fig8) or 'own' (the model's head, P-FigF2), got {classifier!r}")
     noise, shape = [], []
@@ -336,8 +349,10 @@ def figure_tables(models, data: str = "fashion-mnist", data_path=None, images: i
         else: clf = fine_tuned_classifier(model, f"model '{spec.label}'")
         ds = eval_dataset(data, model, images, path=data_path)
         conflict = CueConflictFolder(cue_conflict_path, eval_transform(model)) if cue_conflict_path else None
+        dtype = amp_dtype(next(model.parameters()).device, amp)
+        if dtype is not None: clf = AutocastClassifier(clf, dtype)
         n, s = robustness_tables({spec.label: clf}, ds, centers, width, eps, cutoff, batch_size, conflict, class_map, seed)
-        ids = {k: v for k, v in spec.identity().items() if k != "model"} | dict(source=source)
+        ids = {k: v for k, v in spec.identity().items() if k != "model"} | dict(source=source, precision=_PRECISION[dtype])
         noise.append(n.assign(**ids)); shape.append(s.assign(**ids))
     if not noise: raise CLVsMimError("figure_tables needs at least one model spec")
     return pd.concat(noise, ignore_index=True), pd.concat(shape, ignore_index=True)

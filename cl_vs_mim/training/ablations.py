@@ -150,7 +150,7 @@ def ablation_plan(prefix: str = "cpu", seeds: int = ABLATION_SEEDS, variants=Non
                     "method_kwargs": {**base.method_kwargs, **var.method_kwargs},
                     "view_kwargs": {**base.view_kwargs, **var.view_kwargs}})
                 ft = Run(ft.recipe, set=seed, init=ablation_run(v, s))
-                if v in probe: plan[ablation_run(v, s, "probe")] = Run(f"{prefix}-linear_probe", set=seed, init=ablation_run(v, s))
+                if v in probe: plan[ablation_run(v, s, "probe")] = Run(f"{prefix}-ablation-linear_probe", set=seed, init=ablation_run(v, s))
             plan[ablation_run(v, s, "finetune")] = ft
     return plan
 

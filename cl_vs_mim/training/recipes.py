@@ -9,7 +9,8 @@ from .loop import TrainConfig
 
 # %% auto #0
 __all__ = ['RECIPES', 'FULL_RECIPES', 'CPU_PRETRAIN', 'CPU_METHODS', 'CPU_RECIPES', 'SMOKE_RECIPES', 'REINIT_KS', 'HEAD_VARIANTS',
-           'GPU_RECIPES', 'ABLATION_METHODS', 'ABLATION_PRETRAIN', 'ABLATION_FINETUNE', 'ABLATION_MOMENTUM', 'recipe']
+           'GPU_RECIPES', 'ABLATION_METHODS', 'ABLATION_PRETRAIN', 'ABLATION_FINETUNE', 'ABLATION_PROBE',
+           'ABLATION_MOMENTUM', 'recipe']
 
 # %% ../../nbs/09_recipes.ipynb #80aa6c36
 RECIPES: dict[str, TrainConfig] = {}   # every named recipe; filled by the cells below
@@ -170,7 +171,8 @@ RECIPES.update(FULL_RECIPES); RECIPES.update(CPU_RECIPES); RECIPES.update(SMOKE_
 # %% ../../nbs/09_recipes.ipynb #97e6efc7
 ABLATION_METHODS = ("cmae", "conmim", "mae", "simmim")
 ABLATION_PRETRAIN = dict(train_images=5000, epochs=1.0, batch_size=64, warmup_epochs=0.05, ckpt_every=20, log_every=5)
-ABLATION_FINETUNE = dict(train_images=5000, ckpt_every=20)
+ABLATION_FINETUNE = dict(train_images=4000, test_images=2500, ckpt_every=20)
+ABLATION_PROBE = dict(train_images=5000, test_images=2500)
 ABLATION_MOMENTUM = {"cmae": dict(momentum=0.99, momentum_final=0.99), "conmim": dict(momentum=0.99)}  # α for 78 steps
 
 def _ablation_recipes(prefix: str, table: dict, base_ft: str) -> None:
@@ -181,6 +183,8 @@ def _ablation_recipes(prefix: str, table: dict, base_ft: str) -> None:
         table[f"{prefix}-ablation-{m}"] = TrainConfig(**{**d, "name": f"{prefix}-ablation-{m}"})
     d = table[base_ft].to_dict() | (ABLATION_FINETUNE if prefix == "cpu" else {})
     table[f"{prefix}-ablation-finetune"] = TrainConfig(**{**d, "name": f"{prefix}-ablation-finetune"})
+    d = table[f"{prefix}-linear_probe"].to_dict() | (ABLATION_PROBE if prefix == "cpu" else {})
+    table[f"{prefix}-ablation-linear_probe"] = TrainConfig(**{**d, "name": f"{prefix}-ablation-linear_probe"})
 
 _ablation_recipes("cpu", CPU_RECIPES, "cpu-finetune")
 _ablation_recipes("smoke", SMOKE_RECIPES, "smoke-finetune")
