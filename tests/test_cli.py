@@ -219,14 +219,15 @@ def test_reproduce_exits_non_zero_naming_the_failed_figure(cli, tmp_path):
 
 
 def test_plan_lists_every_run_with_its_estimate(cli, tmp_path):
-    "`cl-vs-mim plan` lists each run of a profile, its status in the run cache and its estimated seconds, and a total."
+    "`cl-vs-mim plan` lists each run of a profile, its status in the run cache and its estimated seconds, each figure notebook's estimate, and a total."
     from cl_vs_mim.reporting.profiles import get_profile
     r = cli("plan", "--profile", "cpu-long", "--runs", tmp_path, "--jobs", "2")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     runs = get_profile("cpu-long").runs
-    assert len(lines) == 1 + len(runs) + 1                     # header, one line per run, the summary
-    assert lines[1].split()[0] == next(iter(runs)) and all(l.split()[-2] == "todo" for l in lines[1:-1])
+    assert len(lines) == 1 + len(runs) + 2                     # header, one line per run, the figures, the summary
+    assert lines[1].split()[0] == next(iter(runs)) and all(l.split()[-2] == "todo" for l in lines[1:-2])
     assert "abl-conmim-tau0.2-finetune" in r.stdout and f"{len(runs)} of {len(runs)} runs to train" in lines[-1]
+    assert lines[-2].startswith("figure notebooks (estimated s): P-Fig08 ") and lines[-1].endswith("min in all")
     bad = cli("plan", "--profile", "cpu-longer", "--runs", tmp_path)
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "unknown profile" in bad.stderr
