@@ -107,23 +107,22 @@ def execute_figures(notebooks: list, profile: Profile, root: Path, jobs: int = 1
      " in notebook order. `on_done(record)` is called as each one finishes. With `estimates` ({item: s}) the longest"
      " start first, so that no long notebook is left running alone at the end.")
     records = {}
-    if estimates: notebooks, given = sorted(notebooks, key=lambda nb: -estimates.get(figure_id(nb), 0)), notebooks
-    else: given = notebooks
+    start = sorted(notebooks, key=lambda nb: -estimates.get(figure_id(nb), 0)) if estimates else notebooks
     if jobs <= 1 or len(notebooks) <= 1:
-        for nb in notebooks:
+        for nb in start:
             rec = execute_figure(nb, profile, root)
             records[rec["item"]] = rec
             if on_done: on_done(rec)
-        return {figure_id(nb): records[figure_id(nb)] for nb in given}
+        return {figure_id(nb): records[figure_id(nb)] for nb in notebooks}
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread) as pool:
-        futures = [pool.submit(execute_figure, nb, profile, root) for nb in notebooks]
+        futures = [pool.submit(execute_figure, nb, profile, root) for nb in start]
         for future in as_completed(futures):
             rec = future.result()
             records[rec["item"]] = rec
             if on_done: on_done(rec)
-    return {figure_id(nb): records[figure_id(nb)] for nb in given}
+    return {figure_id(nb): records[figure_id(nb)] for nb in notebooks}
 
 # %% ../../nbs/20b_report.ipynb #939c6635
 def _accuracy(results: dict):

@@ -30,7 +30,7 @@ from ..analysis.robustness import (DEFAULT_NOISE_EPS, DEFAULT_CUTOFF, CueConflic
                                            robustness_tables)
 from ..analysis.probing import last_cls_head
 from ..models import linear_head
-from ..training.loop import read_checkpoint, amp_dtype
+from ..training.loop import read_checkpoint, amp_dtype, autocast_context
 from ..plots import display_image
 from .profiles import ModelSpec, IDENTITY
 
@@ -311,15 +311,13 @@ def probe_run_classifier(spec, model: torch.nn.Module, folder=None) -> ProbeClas
     return ProbeClassifier(model, probe)
 
 class AutocastClassifier(torch.nn.Module):
-    "`classifier` run under autocast to `dtype`: images → float32 logits (the noise is added before, in float64)."
-    def __init__(self, classifier: torch.nn.Module, dtype: torch.dtype):
+    "`classifier` under the training loop's `autocast_context(device, amp)`: images → float32 logits (noise is added before)."
+    def __init__(self, classifier: torch.nn.Module, amp: bool | str):
         super().__init__()
-        self.classifier, self.dtype = classifier, dtype
+        self.classifier, self.amp = classifier, amp
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(x.device.type, dtype=self.dtype): return self.classifier(x).float()
-
-_PRECISION = {None: "fp32", torch.bfloat16: "bf16"}
+        with autocast_context(x.device, self.amp): return self.classifier(x).float()
 
 def figure_tables(models, data: str = "fashion-mnist", data_path=None, images: int = 1000, batch_size: int = 64,
                   classifier: str = "probe", train_images: int | None = None, probe_epochs: int = 10,
@@ -349,10 +347,10 @@ def figure_tables(models, data: str = "fashion-mnist", data_path=None, images: i
         else: clf = fine_tuned_classifier(model, f"model '{spec.label}'")
         ds = eval_dataset(data, model, images, path=data_path)
         conflict = CueConflictFolder(cue_conflict_path, eval_transform(model)) if cue_conflict_path else None
-        dtype = amp_dtype(next(model.parameters()).device, amp)
-        if dtype is not None: clf = AutocastClassifier(clf, dtype)
+        precision = "fp32" if amp_dtype(next(model.parameters()).device, amp) is None else "bf16"
+        if precision == "bf16": clf = AutocastClassifier(clf, amp)
         n, s = robustness_tables({spec.label: clf}, ds, centers, width, eps, cutoff, batch_size, conflict, class_map, seed)
-        ids = {k: v for k, v in spec.identity().items() if k != "model"} | dict(source=source, precision=_PRECISION[dtype])
+        ids = {k: v for k, v in spec.identity().items() if k != "model"} | dict(source=source, precision=precision)
         noise.append(n.assign(**ids)); shape.append(s.assign(**ids))
     if not noise: raise CLVsMimError("figure_tables needs at least one model spec")
     return pd.concat(noise, ignore_index=True), pd.concat(shape, ignore_index=True)
